@@ -1,0 +1,40 @@
+# Brigade: `make run` starts everything, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test lint format venv bench clean
+
+run: $(RUN_STAMP)
+	@$(BIN)/python -m brigade.launcher
+
+test: $(DEV_STAMP)
+	@$(BIN)/python -m brigade.checks
+
+venv: $(DEV_STAMP)
+
+# Re-install only when a requirements file changes; a second `make run` starts in seconds.
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("brigade: Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "brigade | creating $(VENV) and installing pinned dependencies (first run only)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(BIN)/python
+	@$(PIP) -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	@$(PIP) -r requirements-dev.txt
+	@touch $@ $(RUN_STAMP)
+
+lint: $(DEV_STAMP)
+	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	@$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles

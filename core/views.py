@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.health import system_health
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("kitchen:recipe-list")
+    return render(request, "core/home.html")
+
+
+@never_cache
+@require_GET
+async def healthz(request: HttpRequest) -> JsonResponse:
+    report = await system_health()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@login_required
+@require_GET
+async def tasks(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/tasks.html", {"health": await system_health()})

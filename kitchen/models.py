@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Unit(models.TextChoices):
+    GRAM = "g", "gram"
+    KILOGRAM = "kg", "kilogram"
+    MILLILITRE = "ml", "millilitre"
+    LITRE = "l", "litre"
+    TEASPOON = "tsp", "teaspoon"
+    TABLESPOON = "tbsp", "tablespoon"
+    CUP = "cup", "cup"
+    PIECE = "piece", "piece"
+    PINCH = "pinch", "pinch"
+
+
+class Chef(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chef")
+    speciality = models.CharField(max_length=100, blank=True)
+    experience_years = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(experience_years__lte=80), name="chef_experience_years_plausible"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=60)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [models.UniqueConstraint(Lower("name"), name="category_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recipe(models.Model):
+    class Difficulty(models.TextChoices):
+        EASY = "easy", "Easy"
+        MEDIUM = "medium", "Medium"
+        HARD = "hard", "Hard"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        COMPLETED = "completed", "Completed"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(Chef, on_delete=models.PROTECT, related_name="owned_recipes")
+    collaborators = models.ManyToManyField(Chef, blank=True, related_name="shared_recipes")
+    categories = models.ManyToManyField(Category, blank=True, related_name="recipes")
+    servings = models.PositiveSmallIntegerField(default=1)
+    prep_time = models.PositiveIntegerField(help_text="minutes", default=0)
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["status", "-updated_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(servings__gte=1), name="recipe_servings_positive"),
+            models.CheckConstraint(condition=Q(prep_time__lte=7 * 24 * 60), name="recipe_prep_time_max_week"),
+            models.CheckConstraint(
+                condition=Q(difficulty__in=["easy", "medium", "hard"]), name="recipe_difficulty_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["draft", "completed"]), name="recipe_status_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="recipe_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ingredient(models.Model):
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.GRAM, help_text="stock unit")
+    stock = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("0"))
+    current_price = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, help_text="price per one stock unit"
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+    priced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="ingredient_name_unique_ci"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="ingredient_stock_not_negative"),
+            models.CheckConstraint(
+                condition=Q(current_price__isnull=True) | Q(current_price__gt=0),
+                name="ingredient_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_price__isnull=True) | Q(priced_at__isnull=False),
+                name="ingredient_price_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecipeIngredient(models.Model):
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="recipe_ingredients")
+    ingredient = models.ForeignKey(Ingredient, on_delete=models.PROTECT, related_name="recipe_lines")
+    quantity = models.DecimalField(max_digits=10, decimal_places=3)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    note = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["recipe", "position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="recipe_ingredient_quantity_positive"),
+            models.UniqueConstraint(fields=["recipe", "position"], name="recipe_ingredient_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.ingredient}"
+
+
+class Step(models.Model):
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["recipe", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipe", "position"], name="step_position_unique"),
+            models.CheckConstraint(condition=~Q(text=""), name="step_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text[:40]}"

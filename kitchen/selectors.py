@@ -1,0 +1,44 @@
+"""Reads of kitchen data, with the visibility rule in one place."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from kitchen.models import Recipe, RecipeIngredient
+
+
+def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
+    """Completed recipes are kitchen-wide; drafts only for their owner and collaborators."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(status=Recipe.Status.COMPLETED) | Q(owner__user_id=user.pk) | Q(collaborators__user_id=user.pk)
+
+
+def recipes_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+    visible_ids = Recipe.objects.filter(recipe_visibility_filter(user=user)).values("pk")
+    return Recipe.objects.filter(pk__in=visible_ids).select_related("owner__user")
+
+
+def recipe_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+    return recipes_visible_to(user=user).prefetch_related("categories")
+
+
+def recipe_detail(*, user: AbstractBaseUser | AnonymousUser, recipe_id: int) -> Recipe | None:
+    lines = RecipeIngredient.objects.select_related("ingredient").order_by("position")
+    return (
+        recipes_visible_to(user=user)
+        .prefetch_related("categories", "steps", "collaborators__user", Prefetch("recipe_ingredients", queryset=lines))
+        .filter(pk=recipe_id)
+        .first()
+    )
+
+
+def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or recipe.owner.user_id == user.pk:
+        return True
+    return recipe.collaborators.filter(user_id=user.pk).exists()
