@@ -1,0 +1,170 @@
+"""`make run` on embedded defaults: everything comes up, and nothing is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from brigade.config import BASE_DIR
+from tests.helpers import alive, clean_env, descendants, free_port, http_status, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+class RunCommand:
+    """`make run` in its own session, as a terminal would start it; output goes to a file."""
+
+    def __init__(self, var_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = var_dir / f"run-{self.port}.log"
+        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port))
+        self._log_handle = self.log.open("wb")
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.seen_pids: set[int] = set()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def healthy(self) -> bool:
+        self.seen_pids |= descendants(self.process.pid)
+        if self.process.poll() is not None:
+            raise AssertionError(f"make run exited early:\n{self.output()[-3000:]}")
+        return http_status(f"{self.base}/healthz") == 200
+
+    def wait_healthy(self, timeout: float = 120) -> float:
+        started = time.monotonic()
+        try:
+            wait_for(self.healthy, timeout=timeout, what="/healthz to answer 200")
+        except AssertionError:
+            raise AssertionError(f"{self.output()[-3000:]}") from None
+        self.seen_pids |= descendants(self.process.pid)
+        return time.monotonic() - started
+
+    def ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        return self.process.wait(timeout=60)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        for pid in alive(self.seen_pids):
+            os.kill(pid, signal.SIGKILL)
+        self._log_handle.close()
+
+
+async def ws_ping(base: str) -> dict:
+    url = base.replace("http://", "ws://") + "/ws/health/"
+    async with websockets.connect(url, origin=base, open_timeout=10) as socket:
+        await socket.send(json.dumps({"type": "ping"}))
+        return json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+
+
+def demo_login(var_dir: Path) -> tuple[str, str]:
+    text = (var_dir / "demo-logins.txt").read_text()
+    match = re.search(r"^\s+head\s+(\S+)$", text, re.MULTILINE)
+    assert match, text
+    return "head", match.group(1)
+
+
+def log_in(base: str, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": client.cookies["csrftoken"]},
+        headers={"Referer": f"{base}/accounts/login/"},
+    )
+    assert response.status_code == 302, response.text[:500]
+    return client
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("brigade-var")
+
+
+def test_first_run_serves_everything_and_ctrl_c_leaves_nothing(var_dir):
+    run = RunCommand(var_dir)
+    try:
+        # Given a machine where Brigade has never run (no database, no Redis of its own)
+        first_boot = run.wait_healthy()
+        print(f"first boot to healthy: {first_boot:.1f}s")
+
+        # Then every part reports up, the Celery worker and beat included
+        health = httpx.get(f"{run.base}/healthz", timeout=10).json()
+        assert health["status"] == "ok"
+        assert health["parts"]["celery_workers"]["workers"]
+        assert health["parts"]["database"]["detail"] == "sqlite"
+        assert asyncio.run(ws_ping(run.base)) == {"type": "pong"}
+
+        # And a demo chef can log in, see the seeded recipes and use the admin
+        username, password = demo_login(var_dir)
+        assert username in run.output() and password in run.output()
+        client = log_in(run.base, username, password)
+        assert "Beurre blanc" in client.get("/recipes/").text
+        admin = client.get("/admin/kitchen/recipe/")
+        assert admin.status_code == 200
+        assert "Crème anglaise" in admin.text
+
+        # When the user presses Ctrl-C
+        code = run.ctrl_c()
+
+        # Then it stops cleanly (make itself reports the interrupt as SIGINT) and no child survives
+        assert code in (0, -signal.SIGINT), run.output()[-2000:]
+        assert "brigade | stopped" in run.output()
+        assert run.seen_pids, "the run command started no children"
+        wait_for(lambda: not alive(run.seen_pids), timeout=10, what="children to exit")
+        assert "received SIGINT" in run.output()
+    finally:
+        run.close()
+
+
+def test_second_run_reuses_data_and_a_dead_child_stops_the_rest(var_dir):
+    assert (var_dir / "brigade.sqlite3").exists(), "runs after the first test"
+    run = RunCommand(var_dir)
+    try:
+        boot = run.wait_healthy()
+        print(f"second boot to healthy: {boot:.1f}s")
+        assert "Demo data is already loaded." in run.output()
+
+        worker = next(
+            pid for pid in run.seen_pids if "worker" in " ".join(_cmdline(pid)) and "celery" in " ".join(_cmdline(pid))
+        )
+        os.kill(worker, signal.SIGKILL)
+
+        code = run.process.wait(timeout=60)
+        assert code != 0
+        assert "the worker process" in run.output()
+        assert "stopping the others" in run.output()
+        wait_for(lambda: not alive(run.seen_pids), timeout=10, what="children to exit")
+    finally:
+        run.close()
+
+
+def _cmdline(pid: int) -> list[str]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.NoSuchProcess:
+        return []
