@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import websockets
+from websockets.sync.client import connect
 
 from brigade.config import BASE_DIR
 from tests.helpers import alive, clean_env, descendants, free_port, http_status, wait_for
@@ -72,11 +71,11 @@ class RunCommand:
         self._log_handle.close()
 
 
-async def ws_ping(base: str) -> dict:
+def ws_ping(base: str) -> dict:
     url = base.replace("http://", "ws://") + "/ws/health/"
-    async with websockets.connect(url, origin=base, open_timeout=10) as socket:
-        await socket.send(json.dumps({"type": "ping"}))
-        return json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+    with connect(url, origin=base, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "ping"}))
+        return json.loads(socket.recv(timeout=10))
 
 
 def demo_login(var_dir: Path) -> tuple[str, str]:
@@ -115,11 +114,12 @@ def test_first_run_serves_everything_and_ctrl_c_leaves_nothing(var_dir):
         assert health["status"] == "ok"
         assert health["parts"]["celery_workers"]["workers"]
         assert health["parts"]["database"]["detail"] == "sqlite"
-        assert asyncio.run(ws_ping(run.base)) == {"type": "pong"}
+        assert ws_ping(run.base) == {"type": "pong"}
 
         # And a demo chef can log in, see the seeded recipes and use the admin
         username, password = demo_login(var_dir)
-        assert username in run.output() and password in run.output()
+        assert username in run.output()
+        assert password in run.output()
         client = log_in(run.base, username, password)
         assert "Beurre blanc" in client.get("/recipes/").text
         admin = client.get("/admin/kitchen/recipe/")
