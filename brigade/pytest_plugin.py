@@ -13,7 +13,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-_run_id = uuid.uuid4().hex[:8]
+# One id per test run, shared by its xdist workers; one namespace per worker within it.
+os.environ.setdefault("BRIGADE_TEST_RUN", uuid.uuid4().hex[:8])
+_namespace = f"brigade-test-{os.environ['BRIGADE_TEST_RUN']}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 os.environ.setdefault("SECRET_KEY", "test-" + "k" * 60)
 os.environ.setdefault("DEBUG", "0")
@@ -22,11 +24,11 @@ for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECUR
     os.environ.setdefault(_name, "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-# One queue, key prefix and channel prefix per test run: parallel runs and a developer's own
-# `make run` on the same Redis never see each other's messages.
-os.environ.setdefault("CELERY_QUEUE", f"brigade-test-{_run_id}")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"brigade-test-{_run_id}")
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"brigade-test-{_run_id}")
+# Queue, cache and channel names per worker: parallel tests, parallel runs and a developer's
+# own `make run` on the same Redis never see each other's messages.
+os.environ["CELERY_QUEUE"] = _namespace
+os.environ["CACHE_KEY_PREFIX"] = _namespace
+os.environ["CHANNEL_LAYER_PREFIX"] = _namespace
 if "BRIGADE_VAR_DIR" not in os.environ:
     os.environ["BRIGADE_VAR_DIR"] = tempfile.mkdtemp(prefix="brigade-test-")
 

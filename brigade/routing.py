@@ -5,11 +5,13 @@ from __future__ import annotations
 from channels.routing import URLRouter
 from django.urls import re_path
 
+from chat.routing import websocket_urlpatterns as chat_patterns
 from core.consumers import RefuseConsumer
 from core.routing import websocket_urlpatterns as core_patterns
 
 websocket_urlpatterns = [
     *core_patterns,
+    *chat_patterns,
 ]
 
 # URLRouter raises ValueError on an unmatched path (a 500 at the handshake):

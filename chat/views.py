@@ -1,12 +1,34 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chat import selectors, services
+from chat.forms import OpenRoomForm
+from chat.models import MESSAGE_MAX_LENGTH
+from chat.presence import presence_counts
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    form = OpenRoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return redirect("chat:room", room=form.cleaned_data["name"])
+    rooms = list(selectors.rooms_for_list(user=request.user)[:100])
+    members = selectors.room_member_counts(room_ids=[r.pk for r in rooms])
+    online = presence_counts(rooms=[r.name for r in rooms])
+    rows = [{"room": r, "members": members.get(r.pk, 0), "online": online.get(r.name, 0)} for r in rooms]
+    return render(request, "chat/index.html", {"rows": rows, "form": form}, status=400 if form.errors else 200)
 
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/index.html")
+def room(request: HttpRequest, room: str) -> HttpResponse:
+    try:
+        chat_room = services.room_enter(name=room, user=request.user)
+    except services.RoomAccessDenied:
+        raise Http404("No such room") from None
+    return render(request, "chat/room.html", {"room": chat_room, "max_length": MESSAGE_MAX_LENGTH})

@@ -20,6 +20,9 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
     """Parses each frame with parse_json_object and hands it to handle(); errors go back as events."""
 
     max_frame_bytes = MAX_FRAME_BYTES
+    # Room events reach sockets through core.realtime's per-process hub, so a socket needs no
+    # channel of its own: an unconfigured alias makes Channels skip creating and polling one.
+    channel_layer_alias = "unused-per-socket-channel"
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

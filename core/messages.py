@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 MAX_FRAME_BYTES = 16 * 1024
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,39 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _nesting_depth(text: str) -> int:
+    """Deepest [ / { nesting outside strings: checked before json.loads ever recurses."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict:
     """Parse one client frame into a dict with a string "type", or raise MessageError."""
     if text is None:
         raise MessageError("binary_not_supported", "send JSON text frames, not binary ones")
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise MessageError("frame_too_large", f"a message may be at most {max_bytes} bytes")
+    # A RecursionError inside the C decoder can leave CPython 3.11's recursion bookkeeping
+    # skewed (later compile() calls fail), so deep input never reaches json.loads. Counting
+    # brackets is the fast path; only bracket-heavy frames pay for the exact scan.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_depth(text) > MAX_DEPTH:
+        raise MessageError("invalid_json", f"the message is nested deeper than {MAX_DEPTH} levels")
     try:
         payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:

@@ -6,6 +6,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from chat.models import MESSAGE_MAX_LENGTH
+from chat.selectors import recipe_room_name
+from chat.services import room_enter
 from kitchen import selectors
 
 
@@ -22,8 +25,14 @@ def recipe_detail(request: HttpRequest, recipe_id: int) -> HttpResponse:
     recipe = selectors.recipe_detail(user=request.user, recipe_id=recipe_id)
     if recipe is None:
         raise Http404("No such recipe")
+    chat_room = room_enter(name=recipe_room_name(recipe.pk), user=request.user)
     return render(
         request,
         "kitchen/recipe_detail.html",
-        {"recipe": recipe, "can_edit": selectors.recipe_can_edit(user=request.user, recipe=recipe)},
+        {
+            "recipe": recipe,
+            "can_edit": selectors.recipe_can_edit(user=request.user, recipe=recipe),
+            "chat_room": chat_room,
+            "chat_max_length": MESSAGE_MAX_LENGTH,
+        },
     )

@@ -24,6 +24,7 @@ class TestHealthz:
         assert body["parts"]["celery_beat"]["ok"] is True
 
 
+@pytest.mark.django_db(transaction=True)
 class TestHealthSocket:
     async def test_ping_gets_pong(self):
         communicator = WebsocketCommunicator(application, "/ws/health/", headers=ORIGIN)

@@ -54,3 +54,18 @@ class TestRequireField:
     def test_missing_required_field(self):
         with pytest.raises(MessageError, match="required"):
             require_field({}, "n", str)
+
+
+class TestNesting:
+    def test_deep_nesting_is_refused_before_parsing(self):
+        text = '{"type": "x", "a": ' + "[" * 40 + "]" * 40 + "}"
+        with pytest.raises(MessageError, match="nested deeper"):
+            parse_json_object(text)
+
+    def test_brackets_inside_strings_do_not_count(self):
+        text = '{"type": "x", "s": "' + "[{" * 100 + '\\" ]"}'
+        assert parse_json_object(text)["s"].startswith("[{")
+
+    def test_moderate_nesting_parses(self):
+        text = '{"type": "x", "a": ' + "[" * 20 + "]" * 20 + "}"
+        assert parse_json_object(text)["type"] == "x"

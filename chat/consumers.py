@@ -1,0 +1,134 @@
+"""The chat socket: identity from the session, every frame validated, nothing trusted."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from channels.db import database_sync_to_async
+
+from chat import selectors, services
+from chat.presence import presence_leave, presence_list, presence_touch
+from core import ratelimit
+from core.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHORISED, JsonSocketConsumer
+from core.messages import MessageError, require_field
+from core.realtime import apublish, hub
+
+CLOSE_ABUSE = 4429
+RATE_PER_SECOND = 5.0
+RATE_BURST = 10
+TYPING_INTERVAL = 2.0
+ABUSE_WINDOW = 10.0
+ABUSE_LIMIT = 30  # rejected frames per window before the socket is closed
+
+
+class ChatConsumer(JsonSocketConsumer):
+    max_frame_bytes = 12 * 1024
+
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        self.room = None
+        self.connection_id = uuid.uuid4().hex[:12]
+        self._last_typing = 0.0
+        self._rejections: list[float] = []
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        name = self.scope["url_route"]["kwargs"].get("room", "")
+        try:
+            self.room = await database_sync_to_async(services.room_enter)(name=name, user=self.user)
+        except services.RoomAccessDenied:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.topic = services.room_topic(self.room.name)
+        await self.accept()
+        await hub().join(self.topic, self, self._deliver)
+        await self.send_json(
+            {"type": "welcome", "room": self.room.name, "you": {"id": self.user.pk, "name": self.user.get_username()}}
+        )
+        await self._touch_presence()
+        await self._broadcast_presence()
+
+    async def disconnect(self, code: int) -> None:
+        if self.room is None:
+            return
+        await hub().leave(self.topic, self)
+        await presence_leave(
+            room=self.room.name,
+            connection_id=self.connection_id,
+            user_id=self.user.pk,
+            username=self.user.get_username(),
+        )
+        await self._broadcast_presence()
+
+    async def _deliver(self, frame: str) -> None:
+        await self.send(text_data=frame)
+
+    async def send_error(self, error: MessageError) -> None:
+        await super().send_error(error)
+        now = time.monotonic()
+        self._rejections = [t for t in self._rejections if now - t < ABUSE_WINDOW] + [now]
+        if len(self._rejections) > ABUSE_LIMIT:
+            await self.close(code=CLOSE_ABUSE)
+
+    async def handle(self, payload: dict) -> None:
+        handler = {
+            "message": self._on_message,
+            "sync": self._on_sync,
+            "older": self._on_older,
+            "typing": self._on_typing,
+            "ping": self._on_ping,
+        }.get(payload["type"])
+        if handler is None:
+            await super().handle(payload)
+            return
+        await handler(payload)
+
+    async def _on_message(self, payload: dict) -> None:
+        client_id = require_field(payload, "client_id", str, optional=True)
+        if client_id is not None and len(client_id) > 64:
+            raise MessageError("invalid_message", '"client_id" may be at most 64 characters')
+        body = services.clean_message_body(payload.get("body"))
+        allowed = await ratelimit.allow(scope="chat", key=str(self.user.pk), rate=RATE_PER_SECOND, burst=RATE_BURST)
+        if not allowed:
+            raise MessageError("rate_limited", "you are sending messages too fast; wait a moment")
+        message = await database_sync_to_async(services.message_post)(room=self.room, author=self.user, body=body)
+        await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
+
+    async def _on_sync(self, payload: dict) -> None:
+        after = require_field(payload, "after", int, optional=True)
+        if after is None:
+            messages, has_more = await database_sync_to_async(selectors.messages_latest)(room=self.room)
+            await self.send_json({"type": "history", "messages": messages, "has_older": has_more})
+            return
+        if after < 0:
+            raise MessageError("invalid_message", '"after" must be a message id')
+        messages, has_more = await database_sync_to_async(selectors.messages_after)(room=self.room, after_id=after)
+        await self.send_json({"type": "catch_up", "messages": messages, "has_newer": has_more})
+
+    async def _on_older(self, payload: dict) -> None:
+        before = require_field(payload, "before", int)
+        messages, has_more = await database_sync_to_async(selectors.messages_before)(room=self.room, before_id=before)
+        await self.send_json({"type": "older", "messages": messages, "has_older": has_more})
+
+    async def _on_typing(self, payload: dict) -> None:
+        now = time.monotonic()
+        if now - self._last_typing < TYPING_INTERVAL:
+            return
+        self._last_typing = now
+        await apublish(self.topic, {"type": "typing", "user": {"id": self.user.pk, "name": self.user.get_username()}})
+
+    async def _on_ping(self, payload: dict) -> None:
+        await self._touch_presence()
+        await self.send_json({"type": "pong"})
+
+    async def _touch_presence(self) -> None:
+        await presence_touch(
+            room=self.room.name,
+            connection_id=self.connection_id,
+            user_id=self.user.pk,
+            username=self.user.get_username(),
+        )
+
+    async def _broadcast_presence(self) -> None:
+        await apublish(self.topic, {"type": "presence", "users": await presence_list(room=self.room.name)})

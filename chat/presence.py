@@ -1,0 +1,57 @@
+"""Who is in a room, across every server process: a Redis sorted set of connections with expiry."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+from core.realtime import hub, sync_client
+
+TTL_SECONDS = 60  # a connection that has not pinged for this long is gone (e.g. its process died)
+
+
+def _key(room: str) -> str:
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:presence:{room}"
+
+
+def _member(connection_id: str, user_id: int, username: str) -> str:
+    return f"{connection_id}:{user_id}:{username}"
+
+
+async def presence_touch(*, room: str, connection_id: str, user_id: int, username: str) -> None:
+    await hub().client.zadd(_key(room), {_member(connection_id, user_id, username): time.time() + TTL_SECONDS})
+
+
+async def presence_leave(*, room: str, connection_id: str, user_id: int, username: str) -> None:
+    await hub().client.zrem(_key(room), _member(connection_id, user_id, username))
+
+
+async def presence_list(*, room: str) -> list[dict]:
+    """Distinct users with a live connection, sorted by name."""
+    client = hub().client
+    key = _key(room)
+    now = time.time()
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zrange(key, 0, -1)
+        pipe.expire(key, TTL_SECONDS * 2)
+        _, members, _ = await pipe.execute()
+    users: dict[int, str] = {}
+    for raw in members:
+        _, user_id, username = raw.decode().split(":", 2)
+        users[int(user_id)] = username
+    return [{"id": uid, "name": name} for uid, name in sorted(users.items(), key=lambda item: item[1].lower())]
+
+
+def presence_counts(*, rooms: list[str]) -> dict[str, int]:
+    """Online users per room (sync: for the room list page)."""
+    now = time.time()
+    with sync_client().pipeline(transaction=False) as pipe:
+        for room in rooms:
+            pipe.zrangebyscore(_key(room), now, "+inf")
+        results = pipe.execute()
+    return {
+        room: len({raw.decode().split(":", 2)[1] for raw in members})
+        for room, members in zip(rooms, results, strict=True)
+    }

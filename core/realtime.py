@@ -1,0 +1,147 @@
+"""Room fan-out: one Redis pub/sub subscription per topic per process, one encoded frame per event.
+
+Publishers (services, tasks, consumers) encode an event once and publish it to a topic. Each
+server process keeps one subscription per topic that has local sockets, and writes the same
+frame to every local socket: no per-member Redis round trip, no per-member re-encoding.
+Events leave only after the database transaction that produced them commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import cache
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+Deliver = Callable[[str], Awaitable[None]]
+
+# A frame that tells clients "you may have missed events: fetch what is new".
+RESYNC_FRAME = json.dumps({"type": "resync"})
+
+
+def encode(event: dict) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def _channel(topic: str) -> str:
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:rt:{topic}"
+
+
+@cache
+def sync_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def publish(topic: str, event: dict) -> None:
+    """Send now (use publish_on_commit inside a transaction)."""
+    sync_client().publish(_channel(topic), encode(event))
+
+
+def publish_on_commit(topic: str, event: dict) -> None:
+    frame = encode(event)
+    transaction.on_commit(lambda: sync_client().publish(_channel(topic), frame), robust=True)
+
+
+async def apublish(topic: str, event: dict) -> None:
+    await hub().client.publish(_channel(topic), encode(event))
+
+
+class Hub:
+    """Per-process registry of local sockets by topic, fed by one Redis pub/sub connection."""
+
+    def __init__(self) -> None:
+        self.client = aioredis.Redis.from_url(settings.REDIS_URL)
+        self._members: dict[str, dict[object, Deliver]] = {}
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._reader: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+
+    async def join(self, topic: str, member: object, deliver: Deliver) -> None:
+        async with self._lock:
+            members = self._members.setdefault(topic, {})
+            members[member] = deliver
+            if len(members) == 1:
+                await self._ensure_pubsub()
+                await self._pubsub.subscribe(_channel(topic))
+
+    async def leave(self, topic: str, member: object) -> None:
+        async with self._lock:
+            members = self._members.get(topic)
+            if not members or members.pop(member, None) is None:
+                return
+            if not members:
+                del self._members[topic]
+                if self._pubsub is not None:
+                    with contextlib.suppress(redis.RedisError, OSError):
+                        await self._pubsub.unsubscribe(_channel(topic))
+
+    def local_count(self, topic: str) -> int:
+        return len(self._members.get(topic, ()))
+
+    async def _ensure_pubsub(self) -> None:
+        if self._pubsub is None:
+            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="realtime-hub-reader")
+
+    async def _read(self) -> None:
+        prefix_len = len(_channel(""))
+        while True:
+            try:
+                if not self._pubsub.subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                message = await self._pubsub.get_message(timeout=1.0)
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                logger.warning("realtime hub lost Redis; resubscribing")
+                await self._resubscribe()
+                continue
+            if message is None or message["type"] != "message":
+                continue
+            topic = message["channel"].decode()[prefix_len:]
+            frame = message["data"].decode()
+            await self._fan_out(topic, frame)
+
+    async def _fan_out(self, topic: str, frame: str) -> None:
+        for deliver in list(self._members.get(topic, {}).values()):
+            try:
+                await deliver(frame)
+            except Exception:  # one broken socket must not stop the others
+                logger.debug("delivery to a socket failed", exc_info=True)
+
+    async def _resubscribe(self) -> None:
+        await asyncio.sleep(0.5)
+        async with self._lock:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                if self._members:
+                    await self._pubsub.subscribe(*(_channel(t) for t in self._members))
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                return
+        # Events published while we were away are lost here: tell clients to catch up.
+        for topic in list(self._members):
+            await self._fan_out(topic, RESYNC_FRAME)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    instance = _hubs.get(loop)
+    if instance is None:
+        for stale in [other for other in _hubs if other.is_closed()]:
+            del _hubs[stale]
+        instance = _hubs[loop] = Hub()
+    return instance
