@@ -111,6 +111,29 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory) -> str
 
 
 @pytest.fixture(scope="session")
+def second_live_server_url(live_server_url, django_db_blocker, tmp_path_factory) -> str:
+    """Another uvicorn process on the same database and Redis, as on a second machine."""
+    with django_db_blocker.unblock():
+        env = stack_env()
+    server, base = start_uvicorn(env, tmp_path_factory.mktemp("live2"))
+    yield base
+    server.stop()
+
+
+@pytest.fixture
+def session_cookie():
+    """Log a user in through Django's session machinery and return the cookie value."""
+    from django.test import Client
+
+    def make(user) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
