@@ -8,7 +8,7 @@ import uuid
 from channels.db import database_sync_to_async
 
 from chat import selectors, services
-from chat.presence import presence_leave, presence_list, presence_touch
+from chat.presence import presence_announce, presence_leave, presence_touch
 from core import ratelimit
 from core.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHORISED, JsonSocketConsumer
 from core.messages import MessageError, require_field
@@ -62,7 +62,8 @@ class ChatConsumer(JsonSocketConsumer):
         await self._broadcast_presence()
 
     async def _deliver(self, frame: str) -> None:
-        await self.send(text_data=frame)
+        # The hot path of fan-out: straight to the server's send, no per-socket re-encoding.
+        await self.base_send({"type": "websocket.send", "text": frame})
 
     async def send_error(self, error: MessageError) -> None:
         await super().send_error(error)
@@ -131,4 +132,4 @@ class ChatConsumer(JsonSocketConsumer):
         )
 
     async def _broadcast_presence(self) -> None:
-        await apublish(self.topic, {"type": "presence", "users": await presence_list(room=self.room.name)})
+        await presence_announce(room=self.room.name, topic=self.topic)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from django.conf import settings
 
-from core.realtime import hub, sync_client
+from core.realtime import apublish, hub, sync_client
 
 TTL_SECONDS = 60  # a connection that has not pinged for this long is gone (e.g. its process died)
+ANNOUNCE_DELAY = 0.3  # joins and leaves within this window go out as one presence event
+LISTED_USERS = 100  # a presence event names at most this many people and counts the rest
 
 
 def _key(room: str) -> str:
@@ -55,3 +58,21 @@ def presence_counts(*, rooms: list[str]) -> dict[str, int]:
         room: len({raw.decode().split(":", 2)[1] for raw in members})
         for room, members in zip(rooms, results, strict=True)
     }
+
+
+_pending: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task] = {}
+
+
+async def presence_announce(*, room: str, topic: str) -> None:
+    """Tell the room who is here, coalescing bursts (a join storm is not N^2 events)."""
+    key = (asyncio.get_running_loop(), room)
+    if key in _pending:
+        return
+
+    async def announce() -> None:
+        await asyncio.sleep(ANNOUNCE_DELAY)
+        _pending.pop(key, None)
+        users = await presence_list(room=room)
+        await apublish(topic, {"type": "presence", "count": len(users), "users": users[:LISTED_USERS]})
+
+    _pending[key] = asyncio.create_task(announce())

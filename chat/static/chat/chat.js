@@ -76,12 +76,19 @@ function mount(root) {
     log.scrollTop += log.scrollHeight - before;
   }
 
-  function renderPeople(users) {
-    people.replaceChildren(...users.map((user) => {
+  function renderPeople(users, count) {
+    const items = users.map((user) => {
       const li = document.createElement("li");
       li.textContent = user.name;
       return li;
-    }));
+    });
+    if (count > users.length) {
+      const more = document.createElement("li");
+      more.className = "muted";
+      more.textContent = `and ${count - users.length} more`;
+      items.push(more);
+    }
+    people.replaceChildren(...items);
   }
 
   function renderTyping() {
@@ -114,7 +121,7 @@ function mount(root) {
           break;
         case "older": prependOlder(data.messages); olderButton.hidden = !data.has_older; break;
         case "resync": handle.send({ type: "sync", after: lastId() }); break;
-        case "presence": renderPeople(data.users); break;
+        case "presence": renderPeople(data.users, data.count); break;
         case "typing":
           if (!me || data.user.id !== me.id) typing.set(data.user.id, { name: data.user.name, until: Date.now() + TYPING_SHOW_MS });
           renderTyping();

@@ -1,0 +1,343 @@
+#!/usr/bin/env python
+"""Chat fan-out: N clients in one room, one sender; Brigade beside a bare `websockets` server.
+
+For each N it measures, for Brigade (uvicorn + ChatConsumer + the core.realtime hub) and for
+the ceiling (bench/ws_ceiling_server.py), in the same run:
+  - latency at a fixed send rate: p50/p99 from send to delivery at every client;
+  - deliveries/s at saturation: a burst sent faster than either server can fan out;
+  - server memory per connection (RSS growth over N connections).
+Servers are pinned to CPU 0, this load generator (uvloop, one process) to CPU 1.
+
+Brigade's sender publishes the same event a stored message produces (core.realtime.publish,
+what chat.services.message_post calls on commit), so this measures the fan-out path; the
+one database insert per message is not multiplied by N and is not included.
+
+    .venv/bin/python bench/chat_fanout.py            # N = 100, 500, 1000
+    .venv/bin/python bench/chat_fanout.py --sizes 50 --seconds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+import uvloop  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+ROOM = "fanout"
+SERVER_CPU = "0"
+CLIENT_CPU = 1
+
+
+@dataclass
+class Measure:
+    latencies: list[float] = field(default_factory=list)
+    deliveries: int = 0
+    first_send: float = 0.0
+    last_delivery: float = 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_brigade(var_dir: Path) -> tuple[dict[str, str], str, object]:
+    """Embedded Redis + a fresh SQLite database with one chef; returns env, session cookie, redis."""
+    from brigade import embedded_redis
+
+    redis_process, redis_url = embedded_redis.start(var_dir / "redis", persist=False)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        "BRIGADE_VAR_DIR": str(var_dir),
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 60,
+        "STATIC_COLLECTED": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "brigade.settings",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from accounts.services import user_sign_up
+
+    call_command("migrate", verbosity=0)
+    user = user_sign_up(username="bench", password="bench-password-123")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return env, session.session_key, redis_process
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        ["taskset", "-c", SERVER_CPU, sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            import socket
+
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server {args} did not start")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def tree_rss(pid: int) -> int:
+    proc = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+
+
+async def receiver(socket, measure: Measure, unwrap) -> None:
+    async for frame in socket:
+        stamp = unwrap(frame)
+        if stamp is None:
+            continue
+        now = time.perf_counter()
+        measure.deliveries += 1
+        measure.latencies.append(now - stamp)
+        measure.last_delivery = now
+
+
+def brigade_unwrap(frame: str) -> float | None:
+    if not frame.startswith('{"type":"message"'):
+        return None
+    body = json.loads(frame)["message"]["body"]
+    return float(body[2:])
+
+
+def ceiling_unwrap(frame: str) -> float | None:
+    return float(frame[2:]) if frame.startswith("t=") else None
+
+
+def brigade_event(stamp: float, seq: int) -> dict:
+    return {
+        "type": "message",
+        "message": {
+            "id": seq,
+            "author": {"id": 1, "name": "bench"},
+            "body": f"t={stamp!r}",
+            "created_at": "2026-11-25T00:00:00+00:00",
+        },
+    }
+
+
+async def run_phase(send, measures: list[Measure], count: int, rate: float) -> tuple[float, list[float], float]:
+    for m in measures:
+        m.latencies.clear()
+        m.deliveries = 0
+    interval = 1.0 / rate
+    start = time.perf_counter()
+    for i in range(count):
+        target = start + i * interval
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await send(time.perf_counter(), i)
+    expected = count * len(measures)
+    deadline = time.perf_counter() + 30
+    while sum(m.deliveries for m in measures) < expected and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    delivered = sum(m.deliveries for m in measures)
+    last = max((m.last_delivery for m in measures), default=start)
+    latencies = sorted(lat for m in measures for lat in m.latencies)
+    return delivered / max(last - start, 1e-9), latencies, delivered / expected
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+async def bench_one(kind: str, n: int, url: str, headers: dict, origin: str | None, sender, unwrap, pid, args):
+    rss_before = tree_rss(pid)
+    measures = [Measure() for _ in range(n)]
+    sockets = []
+    for i in range(n):
+        socket = await connect(url, origin=origin, additional_headers=headers, max_queue=None, compression=None)
+        sockets.append(socket)
+        if (i + 1) % 100 == 0:
+            await asyncio.sleep(0.05)
+    tasks = [asyncio.create_task(receiver(s, m, unwrap)) for s, m in zip(sockets, measures, strict=True)]
+    await asyncio.sleep(2.0)  # let join events (presence) settle
+    rss_after = tree_rss(pid)
+    send = await sender()
+
+    latency_count = int(args.rate * args.seconds)
+    _, latencies, ratio_l = await run_phase(send, measures, latency_count, args.rate)
+    await asyncio.sleep(0.5)
+    burst = max(50, int(args.burst_deliveries / n))
+    throughput, _, ratio_t = await run_phase(send, measures, burst, args.burst_rate)
+
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    return {
+        "kind": kind,
+        "n": n,
+        "p50": pct(latencies, 0.50),
+        "p99": pct(latencies, 0.99),
+        "delivered_latency": ratio_l,
+        "throughput": throughput,
+        "delivered_burst": ratio_t,
+        "kib_per_conn": (rss_after - rss_before) / n / 1024,
+    }
+
+
+async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
+    from core import realtime
+
+    results = []
+    for n in args.sizes:
+        # Brigade
+        port = free_port()
+        server = start_server(
+            ["-m", "uvicorn", "brigade.asgi:application", "--port", str(port), "--loop", "uvloop",
+             "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+            env, port,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+
+            async def brigade_sender():
+                client = realtime.hub().client
+                channel = realtime._channel(f"chat.{ROOM}")
+
+                async def send(stamp: float, seq: int) -> None:
+                    await client.publish(channel, realtime.encode(brigade_event(stamp, seq)))
+
+                return send
+
+            results.append(
+                await bench_one(
+                    "brigade",
+                    n,
+                    f"ws://127.0.0.1:{port}/ws/chat/{ROOM}/",
+                    {"Cookie": f"sessionid={cookie}"},
+                    base,
+                    brigade_sender,
+                    brigade_unwrap,
+                    server.pid,
+                    args,
+                )
+            )
+        finally:
+            stop_server(server)
+
+        # Ceiling
+        port = free_port()
+        server = start_server([str(ROOT / "bench" / "ws_ceiling_server.py"), "--port", str(port)], env, port)
+        try:
+            url = f"ws://127.0.0.1:{port}/"
+
+            async def ceiling_sender(url=url):
+                socket = await connect(url, max_queue=None, compression=None)
+
+                async def send(stamp: float, seq: int) -> None:
+                    await socket.send(f"t={stamp!r}")
+
+                return send
+
+            results.append(
+                await bench_one("ceiling", n, url, {}, None, ceiling_sender, ceiling_unwrap, server.pid, args)
+            )
+        finally:
+            stop_server(server)
+        print_row(results[-2])
+        print_row(results[-1])
+        print(f"   N={n}: Brigade/ceiling deliveries/s = {results[-2]['throughput'] / results[-1]['throughput']:.0%}")
+    return results
+
+
+def main(args) -> None:
+    from brigade import embedded_redis
+
+    os.sched_setaffinity(0, {CLIENT_CPU})
+    var_dir = Path(tempfile.mkdtemp(prefix="brigade-bench-"))
+    env, cookie, redis_process = prepare_brigade(var_dir)
+    try:
+        results = uvloop.run(run_all(args, env, cookie))
+    finally:
+        embedded_redis.stop(redis_process)
+    print()
+    print_table(results)
+
+
+def print_row(r: dict) -> None:
+    print(
+        f"{r['kind']:>8} N={r['n']:>5}  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+        f"(delivered {r['delivered_latency']:.0%})  saturated {r['throughput']:9.0f} deliveries/s "
+        f"(delivered {r['delivered_burst']:.0%})  {r['kib_per_conn']:6.1f} KiB/conn",
+        flush=True,
+    )
+
+
+def print_table(results: list[dict]) -> None:
+    print("| N | server | p50 ms | p99 ms | deliveries/s (saturated) | vs ceiling | KiB/connection |")
+    print("|---|---|---|---|---|---|---|")
+    by_n: dict[int, dict[str, dict]] = {}
+    for r in results:
+        by_n.setdefault(r["n"], {})[r["kind"]] = r
+    for n, pair in by_n.items():
+        for kind in ("brigade", "ceiling"):
+            r = pair[kind]
+            ratio = r["throughput"] / pair["ceiling"]["throughput"]
+            print(
+                f"| {n} | {kind} | {r['p50']:.1f} | {r['p99']:.1f} | {r['throughput']:.0f} | {ratio:.0%} | "
+                f"{r['kib_per_conn']:.1f} |"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000])
+    parser.add_argument("--rate", type=float, default=20.0, help="messages/s in the latency phase")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the latency phase")
+    parser.add_argument("--burst-rate", type=float, default=2000.0, help="messages/s offered at saturation")
+    parser.add_argument("--burst-deliveries", type=int, default=300_000, help="deliveries in the saturation burst")
+    main(parser.parse_args())
