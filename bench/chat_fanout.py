@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -36,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 import uvloop  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+
+from bench.rawws import open_raw  # noqa: E402
 
 ROOM = "fanout"
 SERVER_CPU = "0"
@@ -132,26 +133,27 @@ def tree_rss(pid: int) -> int:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
 
 
-async def receiver(socket, measure: Measure, unwrap) -> None:
-    async for frame in socket:
-        stamp = unwrap(frame)
+def payload_handler(measure: Measure, unwrap):
+    def on_payload(payload: bytes, now: float) -> None:
+        stamp = unwrap(payload)
         if stamp is None:
-            continue
-        now = time.perf_counter()
+            return
         measure.deliveries += 1
         measure.latencies.append(now - stamp)
         measure.last_delivery = now
 
+    return on_payload
 
-def brigade_unwrap(frame: str) -> float | None:
-    if not frame.startswith('{"type":"message"'):
+
+def brigade_unwrap(payload: bytes) -> float | None:
+    if not payload.startswith(b'{"type":"message"'):
         return None
-    body = json.loads(frame)["message"]["body"]
-    return float(body[2:])
+    start = payload.index(b'"body":"t=') + 10
+    return float(payload[start : payload.index(b'"', start)])
 
 
-def ceiling_unwrap(frame: str) -> float | None:
-    return float(frame[2:]) if frame.startswith("t=") else None
+def ceiling_unwrap(payload: bytes) -> float | None:
+    return float(payload[2:]) if payload.startswith(b"t=") else None
 
 
 def brigade_event(stamp: float, seq: int) -> dict:
@@ -194,16 +196,14 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-async def bench_one(kind: str, n: int, url: str, headers: dict, origin: str | None, sender, unwrap, pid, args):
+async def bench_one(kind: str, n: int, port: int, path: str, headers: dict, sender, unwrap, pid, args):
     rss_before = tree_rss(pid)
     measures = [Measure() for _ in range(n)]
     sockets = []
-    for i in range(n):
-        socket = await connect(url, origin=origin, additional_headers=headers, max_queue=None, compression=None)
-        sockets.append(socket)
+    for i, measure in enumerate(measures):
+        sockets.append(await open_raw("127.0.0.1", port, path, headers, payload_handler(measure, unwrap)))
         if (i + 1) % 100 == 0:
             await asyncio.sleep(0.05)
-    tasks = [asyncio.create_task(receiver(s, m, unwrap)) for s, m in zip(sockets, measures, strict=True)]
     await asyncio.sleep(2.0)  # let join events (presence) settle
     rss_after = tree_rss(pid)
     send = await sender()
@@ -214,9 +214,8 @@ async def bench_one(kind: str, n: int, url: str, headers: dict, origin: str | No
     burst = max(50, int(args.burst_deliveries / n))
     throughput, _, ratio_t = await run_phase(send, measures, burst, args.burst_rate)
 
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    for socket in sockets:
+        socket.transport.close()
     return {
         "kind": kind,
         "n": n,
@@ -257,9 +256,9 @@ async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
                 await bench_one(
                     "brigade",
                     n,
-                    f"ws://127.0.0.1:{port}/ws/chat/{ROOM}/",
-                    {"Cookie": f"sessionid={cookie}"},
-                    base,
+                    port,
+                    f"/ws/chat/{ROOM}/",
+                    {"Cookie": f"sessionid={cookie}", "Origin": base},
                     brigade_sender,
                     brigade_unwrap,
                     server.pid,
@@ -284,7 +283,7 @@ async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
                 return send
 
             results.append(
-                await bench_one("ceiling", n, url, {}, None, ceiling_sender, ceiling_unwrap, server.pid, args)
+                await bench_one("ceiling", n, port, "/", {}, ceiling_sender, ceiling_unwrap, server.pid, args)
             )
         finally:
             stop_server(server)
