@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from websockets.sync.client import connect
 
@@ -147,8 +148,10 @@ def test_second_run_reuses_data_and_a_dead_child_stops_the_rest(var_dir):
         print(f"second boot to healthy: {boot:.1f}s")
         assert "Demo data is already loaded." in run.output()
 
+        # The launcher's own worker child (not one of Celery's pool processes, which it respawns)
+        launcher = next(pid for pid in run.seen_pids if "brigade.launcher" in " ".join(_cmdline(pid)))
         worker = next(
-            pid for pid in run.seen_pids if "worker" in " ".join(_cmdline(pid)) and "celery" in " ".join(_cmdline(pid))
+            child.pid for child in psutil.Process(launcher).children() if {"celery", "worker"} <= set(child.cmdline())
         )
         os.kill(worker, signal.SIGKILL)
 
@@ -162,8 +165,6 @@ def test_second_run_reuses_data_and_a_dead_child_stops_the_rest(var_dir):
 
 
 def _cmdline(pid: int) -> list[str]:
-    import psutil
-
     try:
         return psutil.Process(pid).cmdline()
     except psutil.NoSuchProcess:
