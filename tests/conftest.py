@@ -100,9 +100,7 @@ def start_uvicorn(env: dict[str, str], log_dir: Path) -> tuple[Server, str]:
     return server, base
 
 
-@pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
-    """A real uvicorn process serving Brigade from the test database."""
+def _serve(django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         env = stack_env()
     server, base = start_uvicorn(env, tmp_path_factory.mktemp("live"))
@@ -111,13 +109,15 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory) -> str
 
 
 @pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
+    """A real uvicorn process serving Brigade from the test database."""
+    yield from _serve(django_db_blocker, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def second_live_server_url(live_server_url, django_db_blocker, tmp_path_factory) -> str:
     """Another uvicorn process on the same database and Redis, as on a second machine."""
-    with django_db_blocker.unblock():
-        env = stack_env()
-    server, base = start_uvicorn(env, tmp_path_factory.mktemp("live2"))
-    yield base
-    server.stop()
+    yield from _serve(django_db_blocker, tmp_path_factory)
 
 
 @pytest.fixture
