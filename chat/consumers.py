@@ -22,6 +22,11 @@ ABUSE_WINDOW = 10.0
 ABUSE_LIMIT = 30  # rejected frames per window before the socket is closed
 
 
+def _check_message_id(value: int, name: str) -> None:
+    if not 0 <= value < 2**63:
+        raise MessageError("invalid_message", f'"{name}" must be a message id')
+
+
 class ChatConsumer(JsonSocketConsumer):
     max_frame_bytes = 12 * 1024
 
@@ -98,17 +103,18 @@ class ChatConsumer(JsonSocketConsumer):
 
     async def _on_sync(self, payload: dict) -> None:
         after = require_field(payload, "after", int, optional=True)
+        if after is not None:
+            _check_message_id(after, "after")
         if after is None:
             messages, has_more = await database_sync_to_async(selectors.messages_latest)(room=self.room)
             await self.send_json({"type": "history", "messages": messages, "has_older": has_more})
             return
-        if after < 0:
-            raise MessageError("invalid_message", '"after" must be a message id')
         messages, has_more = await database_sync_to_async(selectors.messages_after)(room=self.room, after_id=after)
         await self.send_json({"type": "catch_up", "messages": messages, "has_newer": has_more})
 
     async def _on_older(self, payload: dict) -> None:
         before = require_field(payload, "before", int)
+        _check_message_id(before, "before")
         messages, has_more = await database_sync_to_async(selectors.messages_before)(room=self.room, before_id=before)
         await self.send_json({"type": "older", "messages": messages, "has_older": has_more})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from chat.models import ROOM_NAME_PATTERN, Message, Room
 from kitchen.selectors import recipes_visible_to
@@ -77,11 +77,7 @@ def messages_before(*, room: Room, before_id: int, limit: int = HISTORY_PAGE) ->
 def rooms_for_list(*, user: AbstractBaseUser) -> QuerySet[Room]:
     """Ordinary rooms and the recipe rooms of recipes the user may see, busiest first."""
     visible_recipes = recipes_visible_to(user=user).values("pk")
-    return (
-        Room.objects.filter(recipe__isnull=True)
-        .union(Room.objects.filter(recipe__in=visible_recipes), all=False)
-        .order_by("-last_message_at", "name")
-    )
+    return Room.objects.filter(Q(recipe__isnull=True) | Q(recipe__in=visible_recipes))
 
 
 def room_member_counts(*, room_ids: list[int]) -> dict[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 
 import pytest
 from websockets.sync.client import connect
@@ -15,7 +16,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 class Client:
     def __init__(self, base: str, room: str, cookie: str) -> None:
         url = base.replace("http://", "ws://") + f"/ws/chat/{room}/"
-        self.socket = connect(url, origin=base, additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=10)
+        self._stack = ExitStack()
+        self.socket = self._stack.enter_context(
+            connect(url, origin=base, additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=10)
+        )
         assert self.receive("welcome")["room"] == room
 
     def send(self, payload: dict) -> None:
@@ -28,7 +32,7 @@ class Client:
                 return event
 
     def close(self) -> None:
-        self.socket.close()
+        self._stack.close()
 
 
 def test_two_server_processes_share_presence_messages_and_history(

@@ -164,6 +164,10 @@ class TestBadInput:
             ('{"type": "sync", "after": "12"}', "invalid_message"),
             ('{"type": "sync", "after": true}', "invalid_message"),
             ('{"type": "older"}', "invalid_message"),
+            ('{"type": "older", "before": -1}', "invalid_message"),
+            ('{"type": "sync", "after": 99999999999999999999999}', "invalid_message"),
+            ('{"type": "message", "body": "a", "client_id": "' + "c" * 65 + '"}', "invalid_message"),
+            ('{"type": "message", "body": "nul \\u0000 byte"}', "invalid_message"),
             (json.dumps({"type": "message", "body": "y" * 20000}), "frame_too_large"),
         ],
     )
