@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 import subprocess
 import tempfile
 import time
@@ -9,12 +12,19 @@ from pathlib import Path
 
 import redis
 
+_PR_SET_PDEATHSIG = 1
 # sun_path is 108 bytes on Linux; leave room for the terminating NUL.
 _MAX_SOCKET_PATH = 100
 
 
 class EmbeddedRedisError(RuntimeError):
     pass
+
+
+def die_with_parent() -> None:
+    """For preexec_fn: ask the kernel to SIGTERM this child when its parent dies, however it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def redis_server_binary() -> str:
@@ -57,7 +67,7 @@ def start(directory: Path, *, persist: bool = True, timeout: float = 10.0) -> tu
         "--loglevel", "warning",
         "--logfile", str(directory / "redis.log"),
     ]  # fmt: skip
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -7,7 +7,6 @@ every child; if one child dies, the others are stopped and the launcher exits no
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -20,13 +19,6 @@ from brigade import embedded_redis
 from brigade.config import BASE_DIR, ConfigurationError, env_int, env_str, local_secret_key, var_dir
 
 STOP_GRACE_SECONDS = 10.0
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGTERM this child if the launcher itself is killed."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def say(message: str) -> None:
@@ -49,7 +41,7 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: we decide when it stops
-            preexec_fn=_die_with_parent,
+            preexec_fn=embedded_redis.die_with_parent,
         )
         thread = threading.Thread(target=self._relay, daemon=True)
         thread.start()
