@@ -64,6 +64,7 @@ class Hub:
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self._has_topics = asyncio.Event()
 
     async def join(self, topic: str, member: object, deliver: Deliver) -> None:
         async with self._lock:
@@ -72,6 +73,7 @@ class Hub:
             if len(members) == 1:
                 await self._ensure_pubsub()
                 await self._pubsub.subscribe(_channel(topic))
+                self._has_topics.set()
 
     async def leave(self, topic: str, member: object) -> None:
         async with self._lock:
@@ -80,6 +82,8 @@ class Hub:
                 return
             if not members:
                 del self._members[topic]
+                if not self._members:
+                    self._has_topics.clear()
                 if self._pubsub is not None:
                     with contextlib.suppress(redis.RedisError, OSError):
                         await self._pubsub.unsubscribe(_channel(topic))
@@ -97,10 +101,14 @@ class Hub:
         prefix_len = len(_channel(""))
         while True:
             try:
-                if not self._pubsub.subscribed:
-                    await asyncio.sleep(0.05)
+                if not self._members or not self._pubsub.subscribed:
+                    await asyncio.wait_for(self._has_topics.wait(), timeout=1.0)
+                    if not self._pubsub.subscribed:
+                        await asyncio.sleep(0.01)  # subscribed a moment ago: confirmation pending
                     continue
                 message = await self._pubsub.get_message(timeout=1.0)
+            except TimeoutError:
+                continue
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 logger.warning("realtime hub lost Redis; resubscribing")
                 await self._resubscribe()
