@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -14,7 +15,10 @@ from core.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHORISED, JsonSocketConsum
 from core.messages import MessageError, require_field
 from core.realtime import apublish, hub
 
+logger = logging.getLogger(__name__)
+
 CLOSE_ABUSE = 4429
+CLOSE_UNAVAILABLE = 1013  # "try again later": the client reconnects with backoff
 RATE_PER_SECOND = 5.0
 RATE_BURST = 10
 TYPING_INTERVAL = 2.0
@@ -41,30 +45,42 @@ class ChatConsumer(JsonSocketConsumer):
             return
         name = self.scope["url_route"]["kwargs"].get("room", "")
         try:
-            self.room = await database_sync_to_async(services.room_enter)(name=name, user=self.user)
+            room = await database_sync_to_async(services.room_enter)(name=name, user=self.user)
         except services.RoomAccessDenied:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.topic = services.room_topic(self.room.name)
+        except Exception:
+            logger.exception("could not open chat room %r", name)
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
+        self.room, self.topic = room, services.room_topic(room.name)
         await self.accept()
-        await hub().join(self.topic, self, self._deliver)
-        await self.send_json(
-            {"type": "welcome", "room": self.room.name, "you": {"id": self.user.pk, "name": self.user.get_username()}}
-        )
-        await self._touch_presence()
-        await self._broadcast_presence()
+        try:
+            await hub().join(self.topic, self, self._deliver)
+            await self.send_json({"type": "welcome", "room": room.name, "you": self._identity()})
+            await self._touch_presence()
+            await self._broadcast_presence()
+        except Exception:  # Redis unreachable: the client retries with backoff and catches up
+            logger.exception("could not join chat room %r", room.name)
+            await self.close(code=CLOSE_UNAVAILABLE)
 
     async def disconnect(self, code: int) -> None:
         if self.room is None:
             return
-        await hub().leave(self.topic, self)
-        await presence_leave(
-            room=self.room.name,
-            connection_id=self.connection_id,
-            user_id=self.user.pk,
-            username=self.user.get_username(),
-        )
-        await self._broadcast_presence()
+        try:
+            await hub().leave(self.topic, self)
+            await presence_leave(
+                room=self.room.name,
+                connection_id=self.connection_id,
+                user_id=self.user.pk,
+                username=self.user.get_username(),
+            )
+            await self._broadcast_presence()
+        except Exception:  # presence expires by itself after TTL_SECONDS
+            logger.warning("could not leave chat room %r cleanly", self.room.name, exc_info=True)
+
+    def _identity(self) -> dict:
+        return {"id": self.user.pk, "name": self.user.get_username()}
 
     async def _deliver(self, frame: str) -> None:
         # The hot path of fan-out: straight to the server's send, no per-socket re-encoding.
@@ -123,7 +139,7 @@ class ChatConsumer(JsonSocketConsumer):
         if now - self._last_typing < TYPING_INTERVAL:
             return
         self._last_typing = now
-        await apublish(self.topic, {"type": "typing", "user": {"id": self.user.pk, "name": self.user.get_username()}})
+        await apublish(self.topic, {"type": "typing", "user": self._identity()})
 
     async def _on_ping(self, payload: dict) -> None:
         await self._touch_presence()

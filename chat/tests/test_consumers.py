@@ -268,3 +268,25 @@ class TestPresenceAndTyping:
         presence = await a.receive("presence")
         assert [u["name"] for u in presence["users"]] == ["alice"]
         await a.close()
+
+
+class TestFailures:
+    async def test_an_unreachable_redis_closes_with_try_again_later_not_a_crash(self, alice, monkeypatch):
+        import redis
+
+        from chat import consumers
+
+        class DownHub:
+            async def join(self, *args):
+                raise redis.ConnectionError("Redis is down")
+
+            async def leave(self, *args):
+                raise redis.ConnectionError("Redis is down")
+
+        monkeypatch.setattr(consumers, "hub", DownHub)
+        headers = await sync_to_async(session_headers)(alice)
+        communicator = WebsocketCommunicator(application, "/ws/chat/pass/", headers=headers)
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        output = await communicator.receive_output(timeout=5)
+        assert output == {"type": "websocket.close", "code": 1013}
