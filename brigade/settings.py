@@ -131,6 +131,23 @@ STORAGES = {
 SERVESTATIC_USE_FINDERS = not STATIC_COLLECTED
 SERVESTATIC_AUTOREFRESH = DEBUG
 
+# Ingredient prices: "offline" (the bundled list), "feed" (PRICE_FEED_URL, JSON or CSV) or
+# "open-prices" (Open Food Facts' Open Prices API).
+PRICE_PROVIDER = env_str("PRICE_PROVIDER", "offline")
+if PRICE_PROVIDER not in {"offline", "feed", "open-prices"}:
+    raise ConfigurationError("PRICE_PROVIDER", f"must be offline, feed or open-prices, got {PRICE_PROVIDER!r}")
+PRICE_FEED_URL = env_str("PRICE_FEED_URL", "")
+if PRICE_PROVIDER == "feed" and not PRICE_FEED_URL.startswith(("http://", "https://")):
+    raise ConfigurationError("PRICE_FEED_URL", "must be an http(s) URL when PRICE_PROVIDER=feed")
+PRICE_FEED_FORMAT = env_str("PRICE_FEED_FORMAT", "json")
+if PRICE_FEED_FORMAT not in {"json", "csv"}:
+    raise ConfigurationError("PRICE_FEED_FORMAT", f"must be json or csv, got {PRICE_FEED_FORMAT!r}")
+OPEN_PRICES_URL = env_str("OPEN_PRICES_URL", "https://prices.openfoodfacts.org")
+PRICE_CURRENCY = env_str("PRICE_CURRENCY", "EUR")
+PRICE_HTTP_TIMEOUT = env_int("PRICE_HTTP_TIMEOUT_MS", default=2000, minimum=50, maximum=60000) / 1000
+# The dashboard waits this long for a live price check before rendering from stored prices.
+PRICE_LIVE_BUDGET = env_int("PRICE_LIVE_BUDGET_MS", default=300, minimum=10, maximum=10000) / 1000
+
 # E-mail (Celery tasks send through this).
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1, maximum=65535)

@@ -12,6 +12,8 @@ from django.utils.text import slugify
 
 from accounts.services import user_sign_up
 from kitchen.models import Category, Chef, Ingredient
+from kitchen.pricing.providers import PriceQuote
+from kitchen.pricing.services import prices_record
 from kitchen.services import LineInput, recipe_create
 
 DEMO_CHEFS = [
@@ -123,11 +125,15 @@ def load_demo() -> list[tuple[str, str]]:
 
     now = timezone.now()
     ingredients = {
-        name: Ingredient.objects.create(
-            name=name, unit=unit, stock=Decimal(stock), current_price=Decimal(price), currency="EUR", priced_at=now
-        )
-        for name, unit, stock, price in DEMO_INGREDIENTS
+        name: Ingredient.objects.create(name=name, unit=unit, stock=Decimal(stock))
+        for name, unit, stock, _ in DEMO_INGREDIENTS
     }
+    prices_record(
+        quotes=[
+            PriceQuote(ingredient=name, price=Decimal(price), currency="EUR", unit=unit, observed_at=now, source="demo")
+            for name, unit, _, price in DEMO_INGREDIENTS
+        ]
+    )
     categories: dict[str, Category] = {}
     for spec in DEMO_RECIPES:
         for name in spec["categories"]:

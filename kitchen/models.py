@@ -96,6 +96,9 @@ class Ingredient(models.Model):
     )
     currency = models.CharField(max_length=3, default="EUR")
     priced_at = models.DateTimeField(null=True, blank=True)
+    open_prices_category = models.CharField(
+        max_length=100, blank=True, help_text='Open Prices category tag, e.g. "en:butter"'
+    )
 
     class Meta:
         ordering = ["name"]
@@ -149,3 +152,29 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.text[:40]}"
+
+
+class IngredientPrice(models.Model):
+    """One accepted observation of an ingredient's price, as the provider reported it."""
+
+    ingredient = models.ForeignKey(Ingredient, on_delete=models.CASCADE, related_name="prices")
+    price = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    source = models.CharField(max_length=40)
+    observed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        indexes = [models.Index(fields=["ingredient", "-observed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="ingredient_price_history_positive"),
+            # A provider that reports the same observation twice records it once.
+            models.UniqueConstraint(
+                fields=["ingredient", "source", "observed_at"], name="ingredient_price_observation_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ingredient_id}: {self.price} {self.currency}/{self.unit} ({self.source})"

@@ -1,0 +1,1 @@
+"""Ingredient prices: providers, validation, units and recipe costing."""

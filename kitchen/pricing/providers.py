@@ -1,0 +1,298 @@
+"""Where prices come from: a bundled list, an HTTP JSON/CSV feed, or Open Food Facts' Open Prices.
+
+Every provider returns validated PriceQuote objects; anything malformed, non-positive,
+non-finite or absurd is rejected and logged, so the last good price stays in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+from django.conf import settings
+
+from kitchen.pricing.units import known_unit
+
+logger = logging.getLogger(__name__)
+
+MAX_PRICE = Decimal("10000")  # per unit: anything above is a feed error, not a truffle
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+BUNDLED_PRICE_LIST = Path(__file__).resolve().parent.parent / "data" / "prices.csv"
+
+
+class ProviderError(Exception):
+    """The provider could not be asked (down, timed out, answered garbage)."""
+
+
+class PriceRejected(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IngredientRef:
+    name: str
+    open_prices_category: str = ""
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    ingredient: str
+    price: Decimal
+    currency: str
+    unit: str
+    observed_at: datetime
+    source: str
+
+
+@dataclass
+class FetchResult:
+    quotes: list[PriceQuote] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def _decimal(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise PriceRejected(f"price {value!r} is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PriceRejected(f"price {value!r} is not finite")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PriceRejected(f"price {value!r} is not a number") from None
+    if not number.is_finite():
+        raise PriceRejected(f"price {value!r} is not finite")
+    if number <= 0:
+        raise PriceRejected(f"price {number} is not positive")
+    if number > MAX_PRICE:
+        raise PriceRejected(f"price {number} is absurd (over {MAX_PRICE} per unit)")
+    return number.quantize(Decimal("0.0001"))
+
+
+def _moment(value: object, *, now: datetime) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise PriceRejected("missing observation date")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PriceRejected(f"bad date {text[:40]!r}") from None
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment > now + timedelta(days=1):
+        raise PriceRejected(f"date {text[:40]} is in the future")
+    return moment
+
+
+def validate_quote(raw: object, *, source: str, now: datetime) -> PriceQuote:
+    """Turn one untrusted record into a PriceQuote or raise PriceRejected with the reason."""
+    if not isinstance(raw, dict):
+        raise PriceRejected("a price record must be an object")
+    name = raw.get("ingredient")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise PriceRejected("missing or bad ingredient name")
+    currency = raw.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency.strip().upper()):
+        raise PriceRejected(f"bad currency {currency!r}")
+    unit = raw.get("unit")
+    if not isinstance(unit, str) or not known_unit(unit.strip()):
+        raise PriceRejected(f"unknown unit {unit!r}")
+    return PriceQuote(
+        ingredient=name.strip(),
+        price=_decimal(raw.get("price")),
+        currency=currency.strip().upper(),
+        unit=unit.strip(),
+        observed_at=_moment(raw.get("observed_at"), now=now),
+        source=source,
+    )
+
+
+def validate_all(records: Iterable[object], *, source: str, wanted: set[str] | None = None) -> FetchResult:
+    now = datetime.now(tz=UTC)
+    result = FetchResult()
+    for raw in records:
+        try:
+            quote = validate_quote(raw, source=source, now=now)
+        except PriceRejected as reason:
+            logger.warning("price from %s rejected: %s", source, reason)
+            result.rejected.append(str(reason))
+            continue
+        if wanted is None or quote.ingredient.lower() in wanted:
+            result.quotes.append(quote)
+    return result
+
+
+def _parse_csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+class PriceProvider(Protocol):
+    name: str
+
+    async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult: ...
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+
+def http_client() -> httpx.AsyncClient:
+    """One pooled client per event loop: connections are reused across requests."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        for stale in [other for other in _clients if other.is_closed()]:
+            del _clients[stale]
+        client = _clients[loop] = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.PRICE_HTTP_TIMEOUT, connect=min(1.0, settings.PRICE_HTTP_TIMEOUT)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
+            follow_redirects=False,
+        )
+    return client
+
+
+async def get_with_retries(url: str, *, params: dict | None = None, attempts: int = 3) -> httpx.Response:
+    """GET with bounded retries on connection errors and 5xx; 4xx is final."""
+    delay = 0.1
+    for attempt in range(1, attempts + 1):
+        try:
+            response = await http_client().get(url, params=params)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(f"{url} timed out") from exc
+        except httpx.TransportError as exc:
+            if attempt == attempts:
+                raise ProviderError(f"{url} unreachable: {exc}") from exc
+        else:
+            if response.status_code < 500:
+                if response.status_code >= 400:
+                    raise ProviderError(f"{url} answered {response.status_code}")
+                return response
+            if attempt == attempts:
+                raise ProviderError(f"{url} answered {response.status_code}")
+        await asyncio.sleep(delay)
+        delay *= 2
+    raise ProviderError(f"{url} failed")  # pragma: no cover - the loop returns or raises
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(f"{response.url} did not answer JSON") from exc
+
+
+# -- Providers ----------------------------------------------------------------------------------
+
+
+class OfflinePriceList:
+    """The price list shipped with Brigade: works with no network at all."""
+
+    name = "offline"
+
+    def __init__(self, path: Path = BUNDLED_PRICE_LIST) -> None:
+        self.path = path
+
+    async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
+        text = await asyncio.to_thread(self.path.read_text, encoding="utf-8")
+        return validate_all(_parse_csv(text), source=self.name, wanted={i.name.lower() for i in ingredients})
+
+
+class HttpFeed:
+    """Any feed of records {ingredient, price, currency, unit, observed_at} as JSON or CSV."""
+
+    name = "feed"
+
+    def __init__(self, url: str, *, fmt: str = "json") -> None:
+        self.url = url
+        self.fmt = fmt
+
+    async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
+        response = await get_with_retries(self.url)
+        if self.fmt == "csv":
+            records: object = _parse_csv(response.text)
+        else:
+            records = _json(response)
+            if isinstance(records, dict):
+                records = records.get("prices")
+            if not isinstance(records, list):
+                raise ProviderError(f"{self.url} did not answer a list of prices")
+        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})
+
+
+class OpenPrices:
+    """Open Food Facts' Open Prices (GET /api/v1/prices), for raw products by category tag.
+
+    Raw products (type CATEGORY) carry price_per KILOGRAM or UNIT; barcoded products are
+    priced per package of unknown size and are skipped.
+    """
+
+    name = "open-prices"
+    _UNITS = {"KILOGRAM": "kg", "UNIT": "piece"}
+
+    def __init__(self, base_url: str, *, currency: str = "EUR", concurrency: int = 4) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.currency = currency
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
+        tagged = [i for i in ingredients if i.open_prices_category]
+        results = await asyncio.gather(*(self._one(i) for i in tagged), return_exceptions=True)
+        merged = FetchResult()
+        failures = []
+        for ref, result in zip(tagged, results, strict=True):
+            if isinstance(result, BaseException):
+                failures.append(f"{ref.name}: {result}")
+                continue
+            merged.quotes.extend(result.quotes)
+            merged.rejected.extend(result.rejected)
+        if tagged and len(failures) == len(tagged):
+            raise ProviderError("; ".join(failures)[:500])
+        return merged
+
+    async def _one(self, ref: IngredientRef) -> FetchResult:
+        params = {"category_tag": ref.open_prices_category, "currency": self.currency, "order_by": "-date", "size": 10}
+        async with self._slots:
+            payload = _json(await get_with_retries(f"{self.base_url}/api/v1/prices", params=params))
+        items = payload.get("items") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise ProviderError("Open Prices answered without an items list")
+        records = [
+            {
+                "ingredient": ref.name,
+                "price": item.get("price"),
+                "currency": item.get("currency"),
+                "unit": self._UNITS.get(item.get("price_per"), item.get("price_per")),
+                "observed_at": item.get("date"),
+            }
+            for item in items
+            if isinstance(item, dict) and item.get("type", "CATEGORY") == "CATEGORY"
+        ]
+        result = validate_all(records, source=self.name)
+        # Newest valid observation only: the list is ordered by date, newest first.
+        result.quotes = result.quotes[:1]
+        return result
+
+
+def configured_provider() -> PriceProvider:
+    kind = settings.PRICE_PROVIDER
+    if kind == "feed":
+        return HttpFeed(settings.PRICE_FEED_URL, fmt=settings.PRICE_FEED_FORMAT)
+    if kind == "open-prices":
+        return OpenPrices(settings.OPEN_PRICES_URL, currency=settings.PRICE_CURRENCY)
+    return OfflinePriceList()
+
+
+def today() -> date:
+    return datetime.now(tz=UTC).date()

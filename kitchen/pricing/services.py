@@ -1,0 +1,102 @@
+"""Recording prices: one path for every source (refresh command, admin, API, scheduled task)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from core.realtime import publish_on_commit
+from kitchen.models import Ingredient, IngredientPrice
+from kitchen.pricing.providers import IngredientRef, PriceProvider, PriceQuote
+from kitchen.pricing.units import convert
+
+logger = logging.getLogger(__name__)
+
+PRICES_TOPIC = "kitchen.prices"
+PRICE_PLACES = Decimal("0.0001")
+
+
+@dataclass
+class RecordResult:
+    changed: list[int]
+    recorded: int
+    skipped: list[str]
+
+
+def price_per_stock_unit(*, quote: PriceQuote, stock_unit: str) -> Decimal | None:
+    """The quote's price for one unit of the ingredient's stock unit (None if not convertible)."""
+    one_stock_unit = convert(Decimal(1), stock_unit, quote.unit)
+    if one_stock_unit is None:
+        return None
+    value = (quote.price * one_stock_unit).quantize(PRICE_PLACES)
+    return value if value > 0 else None
+
+
+def ingredient_price_event(ingredient: Ingredient) -> dict:
+    return {
+        "id": ingredient.pk,
+        "name": ingredient.name,
+        "price": str(ingredient.current_price) if ingredient.current_price is not None else None,
+        "currency": ingredient.currency,
+        "unit": ingredient.unit,
+        "priced_at": ingredient.priced_at.isoformat() if ingredient.priced_at else None,
+    }
+
+
+@transaction.atomic
+def prices_record(*, quotes: Sequence[PriceQuote]) -> RecordResult:
+    """Store each quote as history and move current prices forward; idempotent for re-runs."""
+    names = {q.ingredient.lower() for q in quotes}
+    ingredients = {
+        i.name.lower(): i
+        for i in Ingredient.objects.select_for_update().annotate(lname=Lower("name")).filter(lname__in=names)
+    }
+    changed: dict[int, Ingredient] = {}
+    recorded = 0
+    skipped = []
+    for quote in quotes:
+        ingredient = ingredients.get(quote.ingredient.lower())
+        if ingredient is None:
+            skipped.append(f"{quote.ingredient}: no such ingredient")
+            continue
+        per_unit = price_per_stock_unit(quote=quote, stock_unit=ingredient.unit)
+        if per_unit is None:
+            skipped.append(f"{quote.ingredient}: cannot convert {quote.unit} to {ingredient.unit}")
+            logger.warning("price for %s in %s cannot be converted to %s", ingredient, quote.unit, ingredient.unit)
+            continue
+        _, created = IngredientPrice.objects.get_or_create(
+            ingredient=ingredient,
+            source=quote.source,
+            observed_at=quote.observed_at,
+            defaults={"price": quote.price, "currency": quote.currency, "unit": quote.unit},
+        )
+        recorded += created
+        newer = ingredient.priced_at is None or quote.observed_at >= ingredient.priced_at
+        different = (ingredient.current_price, ingredient.currency) != (per_unit, quote.currency)
+        if newer and (different or ingredient.priced_at != quote.observed_at):
+            ingredient.current_price, ingredient.currency = per_unit, quote.currency
+            ingredient.priced_at = quote.observed_at
+            ingredient.save(update_fields=["current_price", "currency", "priced_at"])
+            changed[ingredient.pk] = ingredient
+    if changed:
+        publish_on_commit(
+            PRICES_TOPIC, {"type": "prices", "ingredients": [ingredient_price_event(i) for i in changed.values()]}
+        )
+    return RecordResult(changed=sorted(changed), recorded=recorded, skipped=skipped)
+
+
+async def prices_refresh(*, provider: PriceProvider) -> tuple[RecordResult, list[str]]:
+    """Ask the provider for every ingredient's price and record what it returns."""
+    refs = [
+        IngredientRef(name=name, open_prices_category=tag)
+        async for name, tag in Ingredient.objects.values_list("name", "open_prices_category")
+    ]
+    fetched = await provider.fetch(ingredients=refs)
+    result = await sync_to_async(prices_record)(quotes=fetched.quotes)
+    return result, fetched.rejected
