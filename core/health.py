@@ -107,7 +107,10 @@ async def system_health() -> dict:
     """Run every check concurrently; the overall state is ok only when every part is."""
     names = list(CHECKS)
     states = await asyncio.gather(*(_guarded(CHECKS[name]) for name in names))
-    parts = {name: state.as_dict() for name, state in zip(names, states, strict=True)}
+    parts = {
+        name: {"label": name.replace("_", " ").capitalize(), **state.as_dict()}
+        for name, state in zip(names, states, strict=True)
+    }
     failing = [name for name, state in zip(names, states, strict=True) if not state.ok]
     return {"status": "ok" if not failing else "fail", "failing": failing, "parts": parts}
 

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.health import system_health
+from core.shortcuts import arender
 
 
 @require_GET
@@ -26,4 +27,4 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 async def tasks(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/tasks.html", {"health": await system_health()})
+    return await arender(request, "core/tasks.html", {"health": await system_health()})

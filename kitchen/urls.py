@@ -7,4 +7,8 @@ app_name = "kitchen"
 urlpatterns = [
     path("", views.recipe_list, name="recipe-list"),
     path("<int:recipe_id>/", views.recipe_detail, name="recipe-detail"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/sync/", views.dashboard_sync, name="dashboard-sync"),
+    path("overview/", views.overview, name="overview"),
+    path("overview/sync/", views.overview_sync, name="overview-sync"),
 ]

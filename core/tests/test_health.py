@@ -64,3 +64,10 @@ class TestHealthSocket:
         )
         connected, _ = await communicator.connect()
         assert not connected
+
+
+@pytest.mark.django_db
+def test_the_tasks_page_shows_each_part(chef_client):
+    body = chef_client.get("/tasks/").content.decode()
+    assert "Celery workers" in body
+    assert "down" in body  # no worker runs in unit tests

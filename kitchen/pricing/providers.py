@@ -163,6 +163,13 @@ def http_client() -> httpx.AsyncClient:
     return client
 
 
+async def close_http_client() -> None:
+    """Close this loop's client: for short-lived loops (a sync view's asyncio.run)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
 async def get_with_retries(url: str, *, params: dict | None = None, attempts: int = 3) -> httpx.Response:
     """GET with bounded retries on connection errors and 5xx; 4xx is final."""
     delay = 0.1

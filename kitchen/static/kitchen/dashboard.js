@@ -1,0 +1,48 @@
+// Live prices: when the server says prices changed, update the changed ingredient rows at once
+// and re-read the (authorised) overview for recipe costs. All text goes in with textContent.
+import { openSocket } from "../core/connection.js";
+
+const config = document.getElementById("dashboard-config");
+
+function setCell(row, field, text) {
+  const cell = row.querySelector(`[data-field="${field}"]`);
+  if (cell) {
+    cell.textContent = text;
+    cell.classList.add("flash");
+    setTimeout(() => cell.classList.remove("flash"), 1500);
+  }
+}
+
+function applyIngredient(item) {
+  const row = document.querySelector(`#ingredient-prices tr[data-ingredient-id="${Number(item.id)}"]`);
+  if (!row) return;
+  setCell(row, "price", item.price ? `${item.price} ${item.currency}/${item.unit}` : "—");
+  setCell(row, "priced_at", item.priced_at ? item.priced_at.slice(0, 10) : "—");
+}
+
+async function refreshCosts() {
+  const response = await fetch(config.dataset.overviewUrl, { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  const overview = await response.json();
+  for (const recipe of overview.recipes) {
+    const row = document.querySelector(`#recipe-costs tr[data-recipe-id="${Number(recipe.id)}"]`);
+    if (!row) continue;
+    const suffix = recipe.cost.complete ? "" : " (incomplete)";
+    setCell(row, "total", `${recipe.cost.total} ${recipe.cost.currency}${suffix}`);
+    setCell(row, "per_serving", recipe.cost.per_serving);
+    setCell(row, "oldest_price_at", recipe.cost.oldest_price_at ? recipe.cost.oldest_price_at.slice(0, 10) : "—");
+  }
+}
+
+if (config) {
+  openSocket(config.dataset.socketPath, {
+    onMessage(data) {
+      if (data.type === "prices") {
+        data.ingredients.forEach(applyIngredient);
+        refreshCosts();
+      } else if (data.type === "resync") {
+        refreshCosts();
+      }
+    },
+  });
+}

@@ -1,0 +1,98 @@
+"""The async overview and dashboard (and their sync twins): data, time budget, failures, auth."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from kitchen.models import Recipe
+from kitchen.tests.factories import ChefFactory, IngredientFactory, RecipeFactory, RecipeIngredientFactory
+from kitchen.tests.stub_http import Reply, StubServer
+
+pytestmark = pytest.mark.django_db
+
+FEED = [{"ingredient": "Butter", "price": "12.5", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-21"}]
+
+
+@pytest.fixture
+def kitchen(chef):
+    butter = IngredientFactory(name="Butter", unit="kg", current_price=Decimal("10"))
+    mine = RecipeFactory(owner=chef, name="Beurre blanc", servings=4)
+    RecipeIngredientFactory(recipe=mine, ingredient=butter, quantity=Decimal("200"), unit="g", position=1)
+    RecipeFactory(owner=ChefFactory(), name="Someone's draft", status=Recipe.Status.DRAFT)
+    return mine
+
+
+@pytest.fixture
+def feed(settings):
+    stub = StubServer()
+    base = stub.start()
+    stub.replies["/prices.json"] = Reply(body=json.dumps(FEED).encode())
+    settings.PRICE_PROVIDER = "feed"
+    settings.PRICE_FEED_URL = f"{base}/prices.json"
+    settings.PRICE_FEED_FORMAT = "json"
+    yield stub
+    stub.stop()
+
+
+@pytest.mark.parametrize("name", ["kitchen:overview", "kitchen:overview-sync"])
+class TestOverviewJson:
+    def test_recipes_costs_stock_and_live_prices(self, chef_client, kitchen, feed, name):
+        body = chef_client.get(reverse(name)).json()
+        assert [r["name"] for r in body["recipes"]] == ["Beurre blanc"]
+        assert body["recipes"][0]["cost"]["total"] == "2.00"
+        assert body["recipes"][0]["cost"]["per_serving"] == "0.50"
+        assert body["recipes"][0]["chef"] == str(kitchen.owner)
+        assert body["ingredients"][0]["price"] == "10.0000"
+        assert body["live_prices"]["status"] == "ok"
+        assert body["live_prices"]["quotes"]["butter"]["price"] == "12.5000"
+
+    def test_a_slow_provider_is_cut_off_at_the_budget(self, chef_client, kitchen, feed, settings, name):
+        settings.PRICE_LIVE_BUDGET = 0.2
+        feed.replies["/prices.json"] = Reply(body=json.dumps(FEED).encode(), delay=2.0)
+        started = time.monotonic()
+        body = chef_client.get(reverse(name)).json()
+        elapsed = time.monotonic() - started
+        assert body["live_prices"]["status"] == "timeout"
+        assert body["recipes"][0]["cost"]["total"] == "2.00"  # from stored prices
+        assert elapsed < 2.0, "the page waited for the slow provider"
+
+    def test_a_broken_provider_is_reported_not_raised(self, chef_client, kitchen, feed, name):
+        feed.replies["/prices.json"] = Reply(body=b"<html>oops</html>", content_type="text/html")
+        body = chef_client.get(reverse(name)).json()
+        assert body["live_prices"]["status"] == "error"
+        assert "JSON" in body["live_prices"]["detail"]
+
+    def test_anonymous_requests_get_401_json(self, client, name):
+        response = client.get(reverse(name))
+        assert response.status_code == 401
+        assert response.json() == {"error": "authentication required"}
+
+
+@pytest.mark.parametrize("name", ["kitchen:dashboard", "kitchen:dashboard-sync"])
+class TestDashboard:
+    def test_dashboard_renders_costs_and_says_when_the_live_check_timed_out(
+        self, chef_client, kitchen, feed, settings, name
+    ):
+        settings.PRICE_LIVE_BUDGET = 0.2
+        feed.replies["/prices.json"] = Reply(body=b"[]", delay=2.0)
+        body = chef_client.get(reverse(name)).content.decode()
+        assert "Beurre blanc" in body
+        assert "2.00 EUR" in body
+        assert "timed out" in body
+        assert "Someone&#x27;s draft" not in body
+
+
+def test_recipe_page_shows_cost_and_marks_lines_it_cannot_cost(chef_client, chef):
+    eggs = IngredientFactory(name="Egg", unit="piece", current_price=Decimal("0.30"))
+    recipe = RecipeFactory(owner=chef, servings=2)
+    RecipeIngredientFactory(recipe=recipe, ingredient=eggs, quantity=Decimal("2"), unit="piece", position=1)
+    RecipeIngredientFactory(recipe=recipe, ingredient=eggs, quantity=Decimal("50"), unit="g", position=2)
+    body = chef_client.get(reverse("kitchen:recipe-detail", args=[recipe.pk])).content.decode()
+    assert "0.60 EUR" in body
+    assert "can&#x27;t cost this line" in body
+    assert "(incomplete)" in body
