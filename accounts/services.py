@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
+from accounts.models import ApiToken
 from kitchen.models import Chef
+
+TOKEN_BYTES = 32
 
 
 @transaction.atomic
@@ -43,3 +49,20 @@ def chef_update_profile(*, chef: Chef, speciality: str, experience_years: int, f
     user.first_name, user.last_name = first_name, last_name
     user.save(update_fields=["first_name", "last_name"])
     return chef
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, user: AbstractUser, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored or shown again."""
+    secret = "brg_" + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken.objects.create(user=user, name=name.strip()[:60] or "token", prefix=secret[:8],
+                                    key_hash=token_hash(secret))  # fmt: skip
+    return token, secret
+
+
+def api_token_revoke(*, user: AbstractUser, token_id: int) -> bool:
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return bool(deleted)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from brigade.api import api
+
 urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
@@ -11,4 +13,5 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("expenses/", include("expenses.urls")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
 ]

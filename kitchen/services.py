@@ -47,8 +47,47 @@ def recipe_create(
     recipe.save()
     recipe.categories.set(categories)
     recipe.collaborators.set(collaborators)
-    RecipeIngredient.objects.bulk_create(
-        RecipeIngredient(recipe=recipe, position=i, **line.__dict__) for i, line in enumerate(lines, start=1)
-    )
-    Step.objects.bulk_create(Step(recipe=recipe, position=i, text=text) for i, text in enumerate(steps, start=1))
+    _replace_lines_and_steps(recipe, lines=list(lines), steps=list(steps))
     return recipe
+
+
+RECIPE_FIELDS = ("name", "description", "servings", "prep_time", "difficulty", "status")
+
+
+def _replace_lines_and_steps(recipe: Recipe, *, lines: Iterable[LineInput] | None, steps: Iterable[str] | None) -> None:
+    if lines is not None:
+        recipe.recipe_ingredients.all().delete()
+        RecipeIngredient.objects.bulk_create(
+            RecipeIngredient(recipe=recipe, position=i, **line.__dict__) for i, line in enumerate(lines, start=1)
+        )
+    if steps is not None:
+        recipe.steps.all().delete()
+        Step.objects.bulk_create(Step(recipe=recipe, position=i, text=text) for i, text in enumerate(steps, start=1))
+
+
+@transaction.atomic
+def recipe_update(
+    *,
+    recipe: Recipe,
+    fields: dict,
+    categories: Iterable[Category] | None = None,
+    lines: Iterable[LineInput] | None = None,
+    steps: Iterable[str] | None = None,
+) -> Recipe:
+    """Change the given fields; lines and steps, when given, replace the old ones in order."""
+    unknown = set(fields) - set(RECIPE_FIELDS)
+    if unknown:
+        raise ValueError(f"not recipe fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(recipe, name, value)
+    recipe.full_clean()
+    recipe.save()
+    if categories is not None:
+        recipe.categories.set(categories)
+    _replace_lines_and_steps(recipe, lines=lines, steps=steps)
+    return recipe
+
+
+@transaction.atomic
+def recipe_delete(*, recipe: Recipe) -> None:
+    recipe.delete()

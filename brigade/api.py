@@ -1,0 +1,19 @@
+"""The JSON API under /api/: one router per app, shared auth, errors and pagination (core.api)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from core.api import SessionAuth, TokenAuth, install_error_handlers
+from kitchen.api import router as kitchen_router
+
+api = NinjaAPI(
+    title="Brigade API",
+    version="1",
+    description="Recipes, chefs, ingredients and prices. Authenticate with the browser session "
+    "(send the CSRF token on writes) or a personal token: `Authorization: Bearer brg_…`.",
+    auth=[SessionAuth(), TokenAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", kitchen_router)
