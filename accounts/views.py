@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm, SignUpForm
-from accounts.services import chef_update_profile, user_sign_up
+from accounts.services import api_token_create, api_token_revoke, chef_update_profile, user_sign_up
 from kitchen.models import Chef
 
 
@@ -46,4 +46,28 @@ def profile(request: HttpRequest) -> HttpResponse:
         chef_update_profile(chef=chef, **form.cleaned_data)
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "chef": chef}, status=400 if form.errors else 200)
+    return _profile_page(request, form=form, chef=chef, status=400 if form.errors else 200)
+
+
+def _profile_page(request: HttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""):
+    tokens = request.user.api_tokens.all()
+    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret}
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def token_create(request: HttpRequest) -> HttpResponse:
+    chef, _ = Chef.objects.get_or_create(user=request.user)
+    _, secret = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    form = ProfileForm(initial={"first_name": request.user.first_name, "last_name": request.user.last_name,
+                                "speciality": chef.speciality, "experience_years": chef.experience_years})  # fmt: skip
+    return _profile_page(request, form=form, chef=chef, status=201, secret=secret)
+
+
+@login_required
+@require_http_methods(["POST"])
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if api_token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, "Token revoked.")
+    return redirect("accounts:profile")

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeIngredient, Step
+from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient, Step
+from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
+from kitchen.pricing.services import prices_record, prices_refresh_blocking
 
 
 @admin.register(Chef)
@@ -45,3 +47,43 @@ class IngredientAdmin(admin.ModelAdmin):
     list_display = ["name", "unit", "stock", "current_price", "currency", "priced_at"]
     search_fields = ["name"]
     list_filter = ["unit", "currency"]
+    # Prices change only through kitchen.pricing.services (add an Ingredient price, or refresh).
+    readonly_fields = ["current_price", "currency", "priced_at"]
+    actions = ["refresh_prices"]
+
+    @admin.action(description="Refresh all prices from the configured provider")
+    def refresh_prices(self, request, queryset) -> None:
+        provider = configured_provider()
+        try:
+            result, rejected = prices_refresh_blocking(provider=provider)
+        except ProviderError as error:
+            self.message_user(request, f"{provider.name}: {error}; prices unchanged", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"{provider.name}: {len(result.changed)} price(s) changed, {result.recorded} new observation(s), "
+            f"{len(rejected)} rejected.",
+        )
+
+
+@admin.register(IngredientPrice)
+class IngredientPriceAdmin(admin.ModelAdmin):
+    list_display = ["ingredient", "price", "currency", "unit", "source", "observed_at"]
+    list_filter = ["source", "currency"]
+    search_fields = ["ingredient__name"]
+    autocomplete_fields = ["ingredient"]
+    readonly_fields = ["source"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # history is append-only
+
+    def save_model(self, request, obj, form, change) -> None:
+        quote = PriceQuote(ingredient=obj.ingredient.name, price=obj.price, currency=obj.currency.upper(),
+                           unit=obj.unit, observed_at=obj.observed_at, source="admin")  # fmt: skip
+        result = prices_record(quotes=[quote])
+        if result.skipped:
+            self.message_user(request, "; ".join(result.skipped), messages.ERROR)
+        recorded = IngredientPrice.objects.filter(
+            ingredient=obj.ingredient, source="admin", observed_at=obj.observed_at
+        )
+        obj.pk = recorded.values_list("pk", flat=True).first()

@@ -76,3 +76,29 @@ class TestProfile:
         assert response.status_code == 400
         chef.refresh_from_db()
         assert chef.experience_years == 5
+
+
+class TestApiTokens:
+    def test_a_token_is_shown_once_works_and_can_be_revoked(self, chef_client, chef):
+        response = chef_client.post(reverse("accounts:token-create"), {"name": "nightly"})
+        assert response.status_code == 201
+        secret = response.context["new_secret"]
+        assert secret.startswith("brg_")
+        assert secret not in chef_client.get(reverse("accounts:profile")).content.decode()
+        token = chef.user.api_tokens.get()
+        assert token.key_hash != secret
+
+        from django.test import Client
+
+        assert Client().get("/api/recipes", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+        chef_client.post(reverse("accounts:token-revoke", args=[token.pk]))
+        assert Client().get("/api/recipes", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+    def test_someone_elses_token_cannot_be_revoked(self, chef_client):
+        from accounts.services import api_token_create
+        from kitchen.tests.factories import ChefFactory
+
+        other = ChefFactory().user
+        token, _ = api_token_create(user=other, name="theirs")
+        chef_client.post(reverse("accounts:token-revoke", args=[token.pk]))
+        assert other.api_tokens.filter(pk=token.pk).exists()

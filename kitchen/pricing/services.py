@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from django.db.models.functions import Lower
 
 from core.realtime import publish_on_commit
 from kitchen.models import Ingredient, IngredientPrice
-from kitchen.pricing.providers import IngredientRef, PriceProvider, PriceQuote
+from kitchen.pricing.providers import IngredientRef, PriceProvider, PriceQuote, close_http_client
 from kitchen.pricing.units import convert
 
 logger = logging.getLogger(__name__)
@@ -100,3 +101,17 @@ async def prices_refresh(*, provider: PriceProvider) -> tuple[RecordResult, list
     fetched = await provider.fetch(ingredients=refs)
     result = await sync_to_async(prices_record)(quotes=fetched.quotes)
     return result, fetched.rejected
+
+
+def prices_refresh_blocking(*, provider: PriceProvider) -> tuple[RecordResult, list[str]]:
+    """prices_refresh for sync callers (command, admin, Celery): fetch on a private loop, record here."""
+    refs = [IngredientRef(name, tag) for name, tag in Ingredient.objects.values_list("name", "open_prices_category")]
+
+    async def fetch():
+        try:
+            return await provider.fetch(ingredients=refs)
+        finally:
+            await close_http_client()
+
+    fetched = asyncio.run(fetch())
+    return prices_record(quotes=fetched.quotes), fetched.rejected

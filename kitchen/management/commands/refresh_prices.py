@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-
 from django.core.management.base import BaseCommand, CommandError
 
 from kitchen.pricing.providers import ProviderError, configured_provider
-from kitchen.pricing.services import prices_refresh
+from kitchen.pricing.services import prices_refresh_blocking
 
 
 class Command(BaseCommand):
@@ -14,7 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         provider = configured_provider()
         try:
-            result, rejected = asyncio.run(prices_refresh(provider=provider))
+            result, rejected = prices_refresh_blocking(provider=provider)
         except ProviderError as error:
             raise CommandError(f"{provider.name}: {error}; stored prices are unchanged") from None
         self.stdout.write(
