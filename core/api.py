@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
 MAX_PAGE = 100
+logger = logging.getLogger(__name__)
 
 
 class SessionAuth(APIKeyCookie):
@@ -86,6 +89,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, lambda r, e: reply(r, 404, str(e) or "not found"))
     api.add_exception_handler(HttpError, lambda r, e: reply(r, e.status_code, str(e)))
     api.add_exception_handler(IntegrityError, lambda r, e: reply(r, 409, "conflicts with existing data"))
+
+    def internal(request, exc):
+        logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+        return reply(request, 500, "internal error")
+
+    api.add_exception_handler(Exception, internal)
     api.add_exception_handler(
         DjangoValidationError,
         lambda r, e: reply(r, 422, "the request is not valid", getattr(e, "message_dict", None) or e.messages),
