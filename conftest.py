@@ -5,6 +5,14 @@ import pytest
 from kitchen.tests.factories import PASSWORD, ChefFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_overview_cache():
+    """Tests roll back their writes without commit hooks; start each with a new data version."""
+    from kitchen.overview import bump_overview_version
+
+    bump_overview_version()
+
+
 @pytest.fixture
 def chef(db):
     return ChefFactory()

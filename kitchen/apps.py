@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class KitchenConfig(AppConfig):
     name = "kitchen"
+
+    def ready(self) -> None:
+        from kitchen import signals
+
+        signals.connect()

@@ -7,11 +7,13 @@ the sync version does the same work one step after another (kept for the side-by
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch
 
+from core.realtime import hub, sync_client
 from kitchen.models import Ingredient, RecipeIngredient
 from kitchen.pricing.costing import recipe_cost
 from kitchen.pricing.providers import (
@@ -24,6 +26,7 @@ from kitchen.pricing.providers import (
 from kitchen.selectors import recipes_visible_to
 
 RECIPE_LIMIT = 50
+CACHE_SECONDS = 600  # a safety net: the version key changes on every relevant write
 
 
 def _recipes_query(user):
@@ -85,8 +88,24 @@ def _ingredient_refs():
     return Ingredient.objects.values_list("name", "open_prices_category")
 
 
-async def kitchen_overview(*, user) -> dict:
-    """Gather recipes+costs, stock and the live check concurrently."""
+def _version_key() -> str:
+    return f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:overview-version"
+
+
+def bump_overview_version() -> None:
+    """Called on commit of any change to recipes, lines, ingredients or chefs."""
+    sync_client().incr(_version_key())
+
+
+async def _tables(user) -> tuple[list[dict], list[dict]]:
+    """Recipes with costs and the stock table, computed once per data version and user."""
+    client = hub().client
+    version = int(await client.get(_version_key()) or 0)
+    key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:overview:{version}:{user.pk}"
+    cached = await client.get(key)
+    if cached is not None:
+        data = json.loads(cached)
+        return data["recipes"], data["ingredients"]
 
     async def recipes() -> list[dict]:
         return [recipe_row(recipe) async for recipe in _recipes_query(user)]
@@ -94,8 +113,15 @@ async def kitchen_overview(*, user) -> dict:
     async def stock() -> list[dict]:
         return [ingredient_row(i) async for i in Ingredient.objects.order_by("name")]
 
-    recipe_rows, ingredient_rows, live = await asyncio.gather(
-        recipes(), stock(), _live_check(_ingredient_refs(), settings.PRICE_LIVE_BUDGET)
+    recipe_rows, ingredient_rows = await asyncio.gather(recipes(), stock())
+    await client.set(key, json.dumps({"recipes": recipe_rows, "ingredients": ingredient_rows}), ex=CACHE_SECONDS)
+    return recipe_rows, ingredient_rows
+
+
+async def kitchen_overview(*, user) -> dict:
+    """Gather the (cached) recipe and stock tables and the live price check concurrently."""
+    (recipe_rows, ingredient_rows), live = await asyncio.gather(
+        _tables(user), _live_check(_ingredient_refs(), settings.PRICE_LIVE_BUDGET)
     )
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
@@ -105,25 +131,38 @@ async def kitchen_overview(*, user) -> dict:
     }
 
 
+def _live_check_sync(refs: list[IngredientRef], budget: float) -> dict:
+    """A sync view's live check: a blocking call with the budget as its timeout."""
+    provider = configured_provider()
+    fetch_sync = getattr(provider, "fetch_sync", None)
+    try:
+        if fetch_sync is None:  # Open Prices is async-only: run it on a private loop
+            result = asyncio.run(_bounded(provider.fetch(ingredients=refs), budget))
+        else:
+            result = fetch_sync(ingredients=refs, timeout=budget)
+    except (TimeoutError, ProviderError) as error:
+        if "timed out" in str(error) or isinstance(error, TimeoutError):
+            return live_report(None, status="timeout", detail=f"{provider.name} did not answer within "
+                               f"{budget * 1000:.0f} ms")  # fmt: skip
+        return live_report(None, status="error", detail=str(error)[:200])
+    return live_report(result, status="ok", detail=provider.name)
+
+
+async def _bounded(awaitable, budget: float):
+    try:
+        return await asyncio.wait_for(awaitable, timeout=budget)
+    finally:
+        await close_http_client()
+
+
 def kitchen_overview_sync(*, user) -> dict:
     """The same overview, one step after another, as a sync view would build it."""
     recipe_rows = [recipe_row(recipe) for recipe in _recipes_query(user)]
     ingredient_rows = [ingredient_row(i) for i in Ingredient.objects.order_by("name")]
-    refs = list(_ingredient_refs())
-
-    async def check() -> dict:
-        async def refs_iter():
-            for ref in refs:
-                yield ref
-
-        try:
-            return await _live_check(refs_iter(), settings.PRICE_LIVE_BUDGET)
-        finally:
-            await close_http_client()
-
+    refs = [IngredientRef(name, tag) for name, tag in _ingredient_refs()]
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
         "recipes": recipe_rows,
         "ingredients": ingredient_rows,
-        "live_prices": asyncio.run(check()),
+        "live_prices": _live_check_sync(refs, settings.PRICE_LIVE_BUDGET),
     }

@@ -12,6 +12,7 @@ import io
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -182,15 +183,53 @@ async def get_with_retries(url: str, *, params: dict | None = None, attempts: in
             if attempt == attempts:
                 raise ProviderError(f"{url} unreachable: {exc}") from exc
         else:
-            if response.status_code < 500:
-                if response.status_code >= 400:
-                    raise ProviderError(f"{url} answered {response.status_code}")
+            if _check_status(url, response, last=attempt == attempts):
                 return response
-            if attempt == attempts:
-                raise ProviderError(f"{url} answered {response.status_code}")
         await asyncio.sleep(delay)
         delay *= 2
     raise ProviderError(f"{url} failed")  # pragma: no cover - the loop returns or raises
+
+
+_sync_client: httpx.Client | None = None
+
+
+def http_client_sync() -> httpx.Client:
+    """One pooled, thread-safe client for sync callers (the sync views)."""
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = httpx.Client(
+            timeout=httpx.Timeout(settings.PRICE_HTTP_TIMEOUT, connect=min(1.0, settings.PRICE_HTTP_TIMEOUT)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
+        )
+    return _sync_client
+
+
+def _check_status(url: str, response: httpx.Response, *, last: bool) -> bool:
+    """True if the response is final and good; raises on a final failure; False means retry."""
+    if response.status_code < 400:
+        return True
+    if response.status_code < 500 or last:
+        raise ProviderError(f"{url} answered {response.status_code}")
+    return False
+
+
+def get_with_retries_sync(url: str, *, timeout: float, attempts: int = 3) -> httpx.Response:
+    delay = 0.1
+    for attempt in range(1, attempts + 1):
+        try:
+            response = http_client_sync().get(url, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(f"{url} timed out") from exc
+        except httpx.TransportError as exc:
+            if attempt == attempts:
+                raise ProviderError(f"{url} unreachable: {exc}") from exc
+        else:
+            if _check_status(url, response, last=attempt == attempts):
+                return response
+        time.sleep(delay)
+        delay *= 2
+    raise ProviderError(f"{url} failed")  # pragma: no cover
 
 
 def _json(response: httpx.Response) -> object:
@@ -212,7 +251,10 @@ class OfflinePriceList:
         self.path = path
 
     async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
-        text = await asyncio.to_thread(self.path.read_text, encoding="utf-8")
+        return await asyncio.to_thread(self.fetch_sync, ingredients=ingredients, timeout=0)
+
+    def fetch_sync(self, *, ingredients: Sequence[IngredientRef], timeout: float) -> FetchResult:
+        text = self.path.read_text(encoding="utf-8")
         return validate_all(_parse_csv(text), source=self.name, wanted={i.name.lower() for i in ingredients})
 
 
@@ -226,7 +268,12 @@ class HttpFeed:
         self.fmt = fmt
 
     async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
-        response = await get_with_retries(self.url)
+        return self._parse(await get_with_retries(self.url), ingredients)
+
+    def fetch_sync(self, *, ingredients: Sequence[IngredientRef], timeout: float) -> FetchResult:
+        return self._parse(get_with_retries_sync(self.url, timeout=timeout), ingredients)
+
+    def _parse(self, response: httpx.Response, ingredients: Sequence[IngredientRef]) -> FetchResult:
         if self.fmt == "csv":
             records: object = _parse_csv(response.text)
         else:

@@ -96,3 +96,23 @@ def test_recipe_page_shows_cost_and_marks_lines_it_cannot_cost(chef_client, chef
     assert "0.60 EUR" in body
     assert "can&#x27;t cost this line" in body
     assert "(incomplete)" in body
+
+
+def test_the_cached_overview_follows_price_and_recipe_changes(
+    chef_client, kitchen, feed, django_capture_on_commit_callbacks
+):
+    from datetime import UTC, datetime
+
+    from kitchen.pricing.providers import PriceQuote
+    from kitchen.pricing.services import prices_record
+
+    url = reverse("kitchen:overview")
+    assert chef_client.get(url).json()["recipes"][0]["cost"]["total"] == "2.00"
+    with django_capture_on_commit_callbacks(execute=True):
+        prices_record(quotes=[PriceQuote(ingredient="Butter", price=Decimal("20"), currency="EUR", unit="kg",
+                                         observed_at=datetime.now(tz=UTC), source="test")])  # fmt: skip
+    assert chef_client.get(url).json()["recipes"][0]["cost"]["total"] == "4.00"
+    with django_capture_on_commit_callbacks(execute=True):
+        kitchen.name = "Beurre rouge"
+        kitchen.save()
+    assert chef_client.get(url).json()["recipes"][0]["name"] == "Beurre rouge"

@@ -1,0 +1,240 @@
+#!/usr/bin/env python
+"""Async views against their sync twins, side by side, with a price service that answers in 200 ms.
+
+Servers (each pinned to CPU 0 with taskset; wrk and the stub price service on CPU 1):
+  async  — uvicorn, the async overview JSON (/recipes/overview/) and dashboard (/recipes/dashboard/)
+  sync   — the same uvicorn, the sync twins (/recipes/overview/sync/, /recipes/dashboard/sync/)
+  gunicorn — the sync twins under gunicorn, 2 workers x 8 threads (a typical sync deployment)
+
+For each, at concurrency 1, 10, 50 and 200: wrk (one thread, closed loop) for --seconds,
+printing p50/p99 latency, requests/s, errors, and server CPU ms per response (growth of the
+server processes' utime+stime divided by responses). Needs Debian's wrk (apt-get install wrk).
+
+    .venv/bin/python bench/async_views.py
+    .venv/bin/python bench/async_views.py --concurrency 10 50 --seconds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+DELAY = 0.2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listened on {port}")
+
+
+def start(args: list[str], env: dict, cpu: str, port: int, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        ["taskset", "-c", cpu, *args], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    wait_port(port, process)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    with __import__("contextlib").suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    proc = psutil.Process(pid)
+    for p in [proc, *proc.children(recursive=True)]:
+        with __import__("contextlib").suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def prepare(var_dir: Path, stub_url: str) -> tuple[dict, str, subprocess.Popen]:
+    from brigade import embedded_redis
+
+    redis_process, redis_url = embedded_redis.start(var_dir / "redis", persist=False)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}},
+        "BRIGADE_VAR_DIR": str(var_dir),
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_COLLECTED": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "ERROR",
+        "PRICE_PROVIDER": "feed",
+        "PRICE_FEED_URL": stub_url,
+        "PRICE_LIVE_BUDGET_MS": "300",
+        "DJANGO_SETTINGS_MODULE": "brigade.settings",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    user = get_user_model().objects.get(username="sauce")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return env, session.session_key, redis_process
+
+
+WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+
+
+def parse_wrk(output: str) -> dict:
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    latency = {q: float(v) * scale[u] for q, v, u in WRK_LATENCY.findall(output)}
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "p50": latency.get("50", float("nan")),
+        "p99": latency.get("99", float("nan")),
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
+    }
+
+
+def run_wrk(url: str, cookie: str, concurrency: int, seconds: float) -> dict:
+    out = subprocess.run(
+        ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
+         "--timeout", "10s", "-H", f"Cookie: sessionid={cookie}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return parse_wrk(out)
+
+
+def main(args) -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("bench/async_views.py needs wrk: apt-get install wrk")
+    var_dir = Path(tempfile.mkdtemp(prefix="brigade-bench-views-"))
+    stub_port = free_port()
+    stub_env = {**os.environ, "STUB_DELAY": str(DELAY)}
+    stub = start([sys.executable, "-m", "uvicorn", "bench.price_stub:app", "--port", str(stub_port), "--loop",
+                  "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "error", "--backlog", "4096"],
+                 stub_env, CLIENT_CPU, stub_port, var_dir / "stub.log")  # fmt: skip
+    env, cookie, redis_process = prepare(var_dir, f"http://127.0.0.1:{stub_port}/prices.json")
+    results = []
+    try:
+        configs = [
+            ("uvicorn", "async", [sys.executable, "-m", "uvicorn", "brigade.asgi:application", "--loop", "uvloop",
+                                  "--http", "httptools", "--no-access-log", "--log-level", "error",
+                                  "--backlog", "4096", "--port"]),
+            ("uvicorn", "sync", None),
+            ("gunicorn", "sync", [sys.executable, "-m", "gunicorn", "brigade.wsgi:application", "--workers", "2",
+                                  "--threads", "8", "--backlog", "4096", "--log-level", "error", "--bind"]),
+        ]  # fmt: skip
+        uvicorn_args = configs[0][2]
+        for server, flavour, base_args in configs:
+            cmd = base_args or uvicorn_args
+            port = free_port()
+            arg = str(port) if server == "uvicorn" else f"127.0.0.1:{port}"
+            process = start([*cmd, arg], env, SERVER_CPU, port, var_dir / f"{server}-{flavour}.log")
+            try:
+                for endpoint in args.endpoints:
+                    path = f"/recipes/{endpoint}/" + ("sync/" if flavour == "sync" else "")
+                    url = f"http://127.0.0.1:{port}{path}"
+                    run_wrk(url, cookie, 5, 1)  # warm up: imports, connections, caches
+                    for c in args.concurrency:
+                        before = cpu_seconds(process.pid)
+                        figures = run_wrk(url, cookie, c, args.seconds)
+                        used = cpu_seconds(process.pid) - before
+                        figures.update(server=server, flavour=flavour, endpoint=endpoint, c=c,
+                                       cpu_ms=used * 1000 / max(figures["requests"], 1))  # fmt: skip
+                        results.append(figures)
+                        print_row(figures)
+            finally:
+                stop(process)
+    finally:
+        stop(stub)
+        from brigade import embedded_redis
+
+        embedded_redis.stop(redis_process)
+    print()
+    print_table(results, args)
+
+
+def label(r: dict) -> str:
+    return f"{r['flavour']} @ {r['server']}"
+
+
+def print_row(r: dict) -> None:
+    print(
+        f"{r['endpoint']:>9} {label(r):>17} c={r['c']:>3}  p50 {r['p50']:8.1f} ms  p99 {r['p99']:8.1f} ms  "
+        f"{r['rps']:7.1f} req/s  {r['cpu_ms']:5.2f} CPU ms/req  errors {r['errors']}",
+        flush=True,
+    )
+
+
+def print_table(results: list[dict], args) -> None:
+    print("| endpoint | server | c | p50 ms | p99 ms | req/s | CPU ms/req | errors | vs sync@uvicorn | vs gunicorn |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    index = {(r["endpoint"], r["flavour"], r["server"], r["c"]): r for r in results}
+    for r in results:
+        sync_u = index.get((r["endpoint"], "sync", "uvicorn", r["c"]))
+        guni = index.get((r["endpoint"], "sync", "gunicorn", r["c"]))
+        ratio_u = f"{r['rps'] / sync_u['rps']:.1f}x" if sync_u and sync_u["rps"] else "-"
+        ratio_g = f"{r['rps'] / guni['rps']:.1f}x" if guni and guni["rps"] else "-"
+        print(
+            f"| {r['endpoint']} | {label(r)} | {r['c']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:.1f} | "
+            f"{r['cpu_ms']:.2f} | {r['errors']} | {ratio_u} | {ratio_g} |"
+        )
+    print(f"\nDependency limit at concurrency c: c / {DELAY} s requests/s.")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50, 200])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--endpoints", nargs="+", default=["overview", "dashboard"])
+    main(parser.parse_args())
