@@ -90,3 +90,28 @@ class TestParsers:
     def test_unix_socket_url_becomes_kombu_url(self):
         assert celery_redis_url("unix:///tmp/r.sock?db=3") == "redis+socket:///tmp/r.sock?virtual_host=3"
         assert celery_redis_url("redis://h:1/2") == "redis://h:1/2"
+
+
+def test_the_inline_middleware_keeps_the_security_headers(client):
+    response = client.get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_removing_the_security_middleware_is_reported(settings):
+    from core.checks import security_middleware_present
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "Security" not in m]
+    assert [w.id for w in security_middleware_present(None)] == ["brigade.W001"]
+
+
+@pytest.mark.django_db
+async def test_async_requests_get_the_same_headers_and_csrf(async_client):
+    response = await async_client.get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert "csrftoken" in response.cookies
+    from django.test import AsyncClient
+
+    strict = AsyncClient(enforce_csrf_checks=True)
+    assert (await strict.post("/accounts/signup/", {"username": "x"})).status_code == 403

@@ -1,0 +1,71 @@
+"""Django's standard middleware, run inline on the event loop for async requests.
+
+Django runs a MiddlewareMixin's hooks through sync_to_async, one thread hop each way per
+middleware per request. These hooks do no I/O (they read headers and cookies, set headers and
+build lazy objects), so in async mode they are called directly; sync requests are unchanged.
+The only hook that may touch the database — saving a modified session — still goes to a thread.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.security import SecurityMiddleware
+
+
+class _Inline:
+    """Mixed in before a MiddlewareMixin subclass: same class (admin checks see it), no thread hops."""
+
+    def __init__(self, get_response) -> None:
+        super().__init__(get_response)
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode and hasattr(self, "process_view"):
+            sync_view_hook = self.process_view
+
+            async def process_view(request, callback, callback_args, callback_kwargs):
+                return sync_view_hook(request, callback, callback_args, callback_kwargs)
+
+            self.process_view = process_view  # Django adapts hooks by what it finds on the instance
+
+    def __call__(self, request):
+        if self.async_mode:
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request):
+        response = None
+        if hasattr(self, "process_request"):
+            response = self.process_request(request)
+        response = response or await self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = await self._process_response(request, response)
+        return response
+
+    async def _process_response(self, request, response):
+        return self.process_response(request, response)
+
+
+def inline(middleware: type) -> type:
+    return type(f"Inline{middleware.__name__}", (_Inline, middleware), {})
+
+
+InlineSecurityMiddleware = inline(SecurityMiddleware)
+InlineCommonMiddleware = inline(CommonMiddleware)
+InlineCsrfViewMiddleware = inline(CsrfViewMiddleware)
+InlineAuthenticationMiddleware = inline(AuthenticationMiddleware)
+InlineMessageMiddleware = inline(MessageMiddleware)
+InlineXFrameOptionsMiddleware = inline(XFrameOptionsMiddleware)
+
+
+class InlineSessionMiddleware(_Inline, SessionMiddleware):
+    async def _process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST):
+            return await sync_to_async(self.process_response)(request, response)
+        return self.process_response(request, response)
