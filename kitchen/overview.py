@@ -70,10 +70,10 @@ def live_report(result: FetchResult | None, *, status: str, detail: str = "") ->
     }  # fmt: skip
 
 
-async def _live_check(refs_query, budget: float) -> dict:
+async def _live_check(budget: float) -> dict:
     provider = configured_provider()
     try:
-        refs = [IngredientRef(name, tag) async for name, tag in refs_query]
+        refs = await _ingredient_refs_cached()
         result = await asyncio.wait_for(provider.fetch(ingredients=refs), timeout=budget)
     except TimeoutError:
         return live_report(
@@ -97,12 +97,27 @@ def bump_overview_version() -> None:
     sync_client().incr(_version_key())
 
 
+async def _cached(name: str):
+    """(key, cached JSON or None) for `name` at the current data version."""
+    client = hub().client
+    version = int(await client.get(_version_key()) or 0)
+    key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
+    return key, await client.get(key)
+
+
+async def _ingredient_refs_cached() -> list[IngredientRef]:
+    key, cached = await _cached("price-refs")
+    if cached is not None:
+        return [IngredientRef(*pair) for pair in json.loads(cached)]
+    pairs = [pair async for pair in _ingredient_refs()]
+    await hub().client.set(key, json.dumps(pairs), ex=CACHE_SECONDS)
+    return [IngredientRef(*pair) for pair in pairs]
+
+
 async def _tables(user) -> tuple[list[dict], list[dict]]:
     """Recipes with costs and the stock table, computed once per data version and user."""
     client = hub().client
-    version = int(await client.get(_version_key()) or 0)
-    key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:overview:{version}:{user.pk}"
-    cached = await client.get(key)
+    key, cached = await _cached(f"overview:{user.pk}")
     if cached is not None:
         data = json.loads(cached)
         return data["recipes"], data["ingredients"]
@@ -120,9 +135,7 @@ async def _tables(user) -> tuple[list[dict], list[dict]]:
 
 async def kitchen_overview(*, user) -> dict:
     """Gather the (cached) recipe and stock tables and the live price check concurrently."""
-    (recipe_rows, ingredient_rows), live = await asyncio.gather(
-        _tables(user), _live_check(_ingredient_refs(), settings.PRICE_LIVE_BUDGET)
-    )
+    (recipe_rows, ingredient_rows), live = await asyncio.gather(_tables(user), _live_check(settings.PRICE_LIVE_BUDGET))
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
         "recipes": recipe_rows,

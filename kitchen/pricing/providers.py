@@ -157,7 +157,7 @@ def http_client() -> httpx.AsyncClient:
             del _clients[stale]
         client = _clients[loop] = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.PRICE_HTTP_TIMEOUT, connect=min(1.0, settings.PRICE_HTTP_TIMEOUT)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
@@ -199,7 +199,7 @@ def http_client_sync() -> httpx.Client:
     if _sync_client is None:
         _sync_client = httpx.Client(
             timeout=httpx.Timeout(settings.PRICE_HTTP_TIMEOUT, connect=min(1.0, settings.PRICE_HTTP_TIMEOUT)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
         )
     return _sync_client
