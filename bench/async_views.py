@@ -184,7 +184,7 @@ def main(args) -> None:
                 for endpoint in args.endpoints:
                     path = f"/recipes/{endpoint}/" + ("sync/" if flavour == "sync" else "")
                     url = f"http://127.0.0.1:{port}{path}"
-                    run_wrk(url, cookie, 5, 1)  # warm up: imports, connections, caches
+                    run_wrk(url, cookie, 5, 3)  # warm up: imports, connections, caches, every worker
                     for c in args.concurrency:
                         before = cpu_seconds(process.pid)
                         figures = run_wrk(url, cookie, c, args.seconds)
