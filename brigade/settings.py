@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_celery_beat",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "core",
     "accounts",
     "kitchen",

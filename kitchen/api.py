@@ -14,6 +14,7 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
 from core.api import PageIn
+from core.numbers import decimal_text
 from kitchen import selectors, services
 from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient
 from kitchen.pricing.costing import recipe_cost
@@ -193,7 +194,7 @@ def _recipe_detail_out(recipe: Recipe) -> dict:
                 "position": item.line.position,
                 "ingredient_id": item.line.ingredient_id,
                 "ingredient": item.line.ingredient.name,
-                "quantity": str(item.line.quantity.normalize()),
+                "quantity": decimal_text(item.line.quantity),
                 "unit": item.line.unit,
                 "note": item.line.note,
                 "cost": str(item.cost) if item.cost is not None else None,
@@ -280,7 +281,7 @@ def _ingredient_out(ingredient: Ingredient) -> dict:
         "id": ingredient.pk,
         "name": ingredient.name,
         "unit": ingredient.unit,
-        "stock": str(ingredient.stock.normalize()),
+        "stock": decimal_text(ingredient.stock),
         "price": str(ingredient.current_price) if ingredient.current_price is not None else None,
         "currency": ingredient.currency,
         "priced_at": ingredient.priced_at,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db.models import Prefetch
 
+from core.numbers import decimal_text
 from core.realtime import hub, sync_client
 from kitchen.models import Ingredient, RecipeIngredient
 from kitchen.pricing.costing import recipe_cost
@@ -49,7 +50,7 @@ def ingredient_row(ingredient: Ingredient) -> dict:
     return {
         "id": ingredient.pk,
         "name": ingredient.name,
-        "stock": str(ingredient.stock.normalize()),
+        "stock": decimal_text(ingredient.stock),
         "unit": ingredient.unit,
         "price": str(ingredient.current_price) if ingredient.current_price is not None else None,
         "currency": ingredient.currency,

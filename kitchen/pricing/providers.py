@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -242,6 +243,12 @@ def _json(response: httpx.Response) -> object:
 # -- Providers ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4)
+def _read_price_list(path: Path, mtime_ns: int) -> tuple[dict, ...]:
+    """The bundled list, parsed once per version of the file."""
+    return tuple(_parse_csv(path.read_text(encoding="utf-8")))
+
+
 class OfflinePriceList:
     """The price list shipped with Brigade: works with no network at all."""
 
@@ -251,11 +258,11 @@ class OfflinePriceList:
         self.path = path
 
     async def fetch(self, *, ingredients: Sequence[IngredientRef]) -> FetchResult:
-        return await asyncio.to_thread(self.fetch_sync, ingredients=ingredients, timeout=0)
+        return self.fetch_sync(ingredients=ingredients, timeout=0)  # a cached local file: no thread needed
 
     def fetch_sync(self, *, ingredients: Sequence[IngredientRef], timeout: float) -> FetchResult:
-        text = self.path.read_text(encoding="utf-8")
-        return validate_all(_parse_csv(text), source=self.name, wanted={i.name.lower() for i in ingredients})
+        records = _read_price_list(self.path, self.path.stat().st_mtime_ns)
+        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})
 
 
 class HttpFeed:

@@ -187,4 +187,7 @@ class TestIngredients:
 def test_openapi_schema_and_docs_are_served(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/recipes" in schema["paths"]
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content  # served here, no CDN needed
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200

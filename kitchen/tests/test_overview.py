@@ -49,6 +49,7 @@ class TestOverviewJson:
         assert body["recipes"][0]["cost"]["per_serving"] == "0.50"
         assert body["recipes"][0]["chef"] == str(kitchen.owner)
         assert body["ingredients"][0]["price"] == "10.0000"
+        assert body["ingredients"][0]["stock"] == "10"  # never "1E+1"
         assert body["live_prices"]["status"] == "ok"
         assert body["live_prices"]["quotes"]["butter"]["price"] == "12.5000"
 
