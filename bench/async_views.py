@@ -17,10 +17,10 @@ server processes' utime+stime divided by responses). Needs Debian's wrk (apt-get
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,18 +30,13 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, free_port, prepare_brigade, session_cookie, stop
 
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 DELAY = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_port(port: int, process: subprocess.Popen) -> None:
@@ -66,64 +61,26 @@ def start(args: list[str], env: dict, cpu: str, port: int, log: Path) -> subproc
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
-    with __import__("contextlib").suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def cpu_seconds(pid: int) -> float:
     total = 0.0
     proc = psutil.Process(pid)
     for p in [proc, *proc.children(recursive=True)]:
-        with __import__("contextlib").suppress(psutil.NoSuchProcess):
+        with contextlib.suppress(psutil.NoSuchProcess):
             t = p.cpu_times()
             total += t.user + t.system
     return total
 
 
 def prepare(var_dir: Path, stub_url: str) -> tuple[dict, str, subprocess.Popen]:
-    from brigade import embedded_redis
-
-    redis_process, redis_url = embedded_redis.start(var_dir / "redis", persist=False)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}},
-        "BRIGADE_VAR_DIR": str(var_dir),
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "STATIC_COLLECTED": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "ERROR",
-        "PRICE_PROVIDER": "feed",
-        "PRICE_FEED_URL": stub_url,
-        "PRICE_LIVE_BUDGET_MS": "300",
-        "DJANGO_SETTINGS_MODULE": "brigade.settings",
-    }
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    """A private Brigade with the demo data, prices from the stub; returns env, a chef's cookie, Redis."""
+    env, redis_process = prepare_brigade(
+        var_dir, extra_env={"PRICE_PROVIDER": "feed", "PRICE_FEED_URL": stub_url, "PRICE_LIVE_BUDGET_MS": "300"}
+    )
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
-    user = get_user_model().objects.get(username="sauce")
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return env, session.session_key, redis_process
+    return env, session_cookie(get_user_model().objects.get(username="sauce")), redis_process
 
 
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)

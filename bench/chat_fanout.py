@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,14 +28,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil  # noqa: E402
-import uvloop  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
+import psutil
+import uvloop
+from websockets.asyncio.client import connect
 
-from bench.rawws import open_raw  # noqa: E402
+from bench.common import ROOT, free_port, prepare_brigade, session_cookie, stop
+from bench.rawws import open_raw
 
 ROOM = "fanout"
 SERVER_CPU = "0"
@@ -51,51 +50,13 @@ class Measure:
     last_delivery: float = 0.0
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def prepare_brigade(var_dir: Path) -> tuple[dict[str, str], str, object]:
-    """Embedded Redis + a fresh SQLite database with one chef; returns env, session cookie, redis."""
-    from brigade import embedded_redis
-
-    redis_process, redis_url = embedded_redis.start(var_dir / "redis", persist=False)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "BRIGADE_VAR_DIR": str(var_dir),
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 60,
-        "STATIC_COLLECTED": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "brigade.settings",
-    }
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.core.management import call_command
-
+def prepare(var_dir: Path) -> tuple[dict[str, str], str, object]:
+    """A private Brigade with one chef; returns server env, that chef's session cookie, Redis."""
+    env, redis_process = prepare_brigade(var_dir)
     from accounts.services import user_sign_up
 
-    call_command("migrate", verbosity=0)
     user = user_sign_up(username="bench", password="bench-password-123")
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return env, session.session_key, redis_process
+    return env, session_cookie(user), redis_process
 
 
 def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
@@ -118,14 +79,6 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
             time.sleep(0.1)
     process.kill()
     raise SystemExit(f"server {args} did not start")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def tree_rss(pid: int) -> int:
@@ -266,7 +219,7 @@ async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
                 )
             )
         finally:
-            stop_server(server)
+            stop(server)
 
         # Ceiling
         port = free_port()
@@ -286,7 +239,7 @@ async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
                 await bench_one("ceiling", n, port, "/", {}, ceiling_sender, ceiling_unwrap, server.pid, args)
             )
         finally:
-            stop_server(server)
+            stop(server)
         print_row(results[-2])
         print_row(results[-1])
         print(f"   N={n}: Brigade/ceiling deliveries/s = {results[-2]['throughput'] / results[-1]['throughput']:.0%}")
@@ -298,7 +251,7 @@ def main(args) -> None:
 
     os.sched_setaffinity(0, {CLIENT_CPU})
     var_dir = Path(tempfile.mkdtemp(prefix="brigade-bench-"))
-    env, cookie, redis_process = prepare_brigade(var_dir)
+    env, cookie, redis_process = prepare(var_dir)
     try:
         results = uvloop.run(run_all(args, env, cookie))
     finally:

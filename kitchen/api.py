@@ -17,6 +17,7 @@ from core.api import PageIn
 from core.numbers import decimal_text
 from kitchen import selectors, services
 from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient
+from kitchen.overview import ingredient_row
 from kitchen.pricing.costing import recipe_cost
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
 from kitchen.pricing.services import prices_record, prices_refresh
@@ -276,18 +277,6 @@ def _delete(user, recipe_id: int) -> None:
     services.recipe_delete(recipe=recipe)
 
 
-def _ingredient_out(ingredient: Ingredient) -> dict:
-    return {
-        "id": ingredient.pk,
-        "name": ingredient.name,
-        "unit": ingredient.unit,
-        "stock": decimal_text(ingredient.stock),
-        "price": str(ingredient.current_price) if ingredient.current_price is not None else None,
-        "currency": ingredient.currency,
-        "priced_at": ingredient.priced_at,
-    }
-
-
 def _require_staff(request: HttpRequest) -> None:
     if not request.auth.is_staff:
         raise PermissionDenied("only staff may change prices")
@@ -351,7 +340,7 @@ async def list_chefs(request: HttpRequest, page: Query[PageIn]):
 
 @router.get("/ingredients", response=list[IngredientOut])
 async def list_ingredients(request: HttpRequest, page: Query[PageIn]):
-    return [_ingredient_out(i) async for i in Ingredient.objects.all()[page.offset : page.offset + page.limit]]
+    return [ingredient_row(i) async for i in Ingredient.objects.all()[page.offset : page.offset + page.limit]]
 
 
 @router.get("/ingredients/{ingredient_id}", response=IngredientDetailOut)
@@ -374,7 +363,7 @@ async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
         }
         for p in ingredient.recent
     ]
-    return {**_ingredient_out(ingredient), "history": rows}
+    return {**ingredient_row(ingredient), "history": rows}
 
 
 @router.post("/ingredients/{ingredient_id}/prices", response={201: IngredientOut})
@@ -394,7 +383,7 @@ async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: Re
 
         raise ValidationError({"unit": result.skipped})
     await ingredient.arefresh_from_db()
-    return Status(201, _ingredient_out(ingredient))
+    return Status(201, ingredient_row(ingredient))
 
 
 @router.post("/prices/refresh", response=RefreshOut)
