@@ -6,7 +6,9 @@ app_name = "kitchen"
 
 urlpatterns = [
     path("", views.recipe_list, name="recipe-list"),
+    path("new/", views.recipe_create, name="recipe-create"),
     path("<int:recipe_id>/", views.recipe_detail, name="recipe-detail"),
+    path("<int:recipe_id>/edit/", views.recipe_edit, name="recipe-edit"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/sync/", views.dashboard_sync, name="dashboard-sync"),
     path("overview/", views.overview, name="overview"),

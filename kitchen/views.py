@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.selectors import recipe_room_name
 from chat.services import room_enter
 from core.shortcuts import arender
-from kitchen import selectors
+from kitchen import selectors, services
+from kitchen.forms import LineFormSet, RecipeForm
+from kitchen.models import Chef
 from kitchen.overview import kitchen_overview, kitchen_overview_sync
 from kitchen.pricing.costing import recipe_cost
 
@@ -73,3 +76,60 @@ def overview_sync(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _unauthenticated()
     return JsonResponse(kitchen_overview_sync(user=request.user))
+
+
+def _lines(formset) -> list[services.LineInput]:
+    return [
+        services.LineInput(ingredient=f.cleaned_data["ingredient"], quantity=f.cleaned_data["quantity"],
+                           unit=f.cleaned_data["unit"], note=f.cleaned_data["note"])
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]  # fmt: skip
+
+
+def _recipe_fields(form: RecipeForm) -> dict:
+    return {name: form.cleaned_data[name] for name in services.RECIPE_FIELDS}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recipe_create(request: HttpRequest) -> HttpResponse:
+    form = RecipeForm(request.POST or None)
+    formset = LineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        owner, _ = Chef.objects.get_or_create(user=request.user)
+        recipe = services.recipe_create(
+            owner=owner, **_recipe_fields(form), categories=form.cleaned_data["categories"],
+            lines=_lines(formset), steps=form.cleaned_data["steps"],
+        )  # fmt: skip
+        return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "kitchen/recipe_form.html", {"form": form, "formset": formset}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
+    recipe = selectors.recipe_detail(user=request.user, recipe_id=recipe_id)
+    if recipe is None:
+        raise Http404("No such recipe")
+    if not selectors.recipe_can_edit(user=request.user, recipe=recipe):
+        raise PermissionDenied("Only the owner and collaborators may edit this recipe.")
+    initial = {name: getattr(recipe, name) for name in services.RECIPE_FIELDS}
+    initial["categories"] = list(recipe.categories.all())
+    initial["steps"] = "\n".join(step.text for step in recipe.steps.all())
+    lines = [
+        {"ingredient": line.ingredient, "quantity": line.quantity, "unit": line.unit, "note": line.note}
+        for line in recipe.recipe_ingredients.all()
+    ]
+    form = RecipeForm(request.POST or None, initial=initial)
+    formset = LineFormSet(request.POST or None, initial=lines, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        services.recipe_update(
+            recipe=recipe, fields=_recipe_fields(form), categories=form.cleaned_data["categories"],
+            lines=_lines(formset), steps=form.cleaned_data["steps"],
+        )  # fmt: skip
+        return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "formset": formset, "recipe": recipe}
+    return render(request, "kitchen/recipe_form.html", context, status=status)

@@ -48,3 +48,72 @@ class TestRecipePages:
         body = chef_client.get(reverse("kitchen:recipe-list")).content.decode()
         assert "<script>alert(1)</script>" not in body
         assert "&lt;script&gt;" in body
+
+
+def recipe_post(ingredient, **overrides):
+    data = {
+        "name": "Sauce vierge",
+        "description": "Warm olive oil dressing.",
+        "servings": "4",
+        "prep_time": "15",
+        "difficulty": "easy",
+        "status": "draft",
+        "steps": "Dice the tomatoes.\n\nWarm the oil.\n",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "100",
+        "lines-0-ingredient": str(ingredient.pk),
+        "lines-0-quantity": "250",
+        "lines-0-unit": "g",
+        "lines-0-note": "",
+        "lines-1-ingredient": "",
+        "lines-1-quantity": "",
+        "lines-1-unit": "g",
+        "lines-1-note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestRecipeForms:
+    def test_a_chef_creates_a_recipe_with_lines_and_steps(self, chef_client, chef):
+        from kitchen.tests.factories import IngredientFactory
+
+        oil = IngredientFactory(name="Olive oil", unit="kg")
+        response = chef_client.post(reverse("kitchen:recipe-create"), recipe_post(oil))
+        assert response.status_code == 302
+        recipe = Recipe.objects.get(name="Sauce vierge")
+        assert recipe.owner == chef
+        assert [s.text for s in recipe.steps.order_by("position")] == ["Dice the tomatoes.", "Warm the oil."]
+        assert [(line.ingredient, line.quantity) for line in recipe.recipe_ingredients.all()] == [(oil, 250)]
+
+    def test_invalid_input_is_400_and_writes_nothing(self, chef_client):
+        from kitchen.tests.factories import IngredientFactory
+
+        oil = IngredientFactory()
+        bad = recipe_post(oil, servings="0", **{"lines-0-quantity": "-2"})
+        response = chef_client.post(reverse("kitchen:recipe-create"), bad)
+        assert response.status_code == 400
+        assert b"errorlist" in response.content
+        assert not Recipe.objects.exists()
+
+    def test_the_owner_edits_and_an_outsider_cannot(self, chef_client, chef, client):
+        from kitchen.tests.factories import IngredientFactory
+
+        oil = IngredientFactory(name="Olive oil", unit="kg")
+        recipe = RecipeFactory(owner=chef, name="Old name")
+        url = reverse("kitchen:recipe-edit", args=[recipe.pk])
+        assert chef_client.get(url).status_code == 200
+        response = chef_client.post(url, recipe_post(oil, name="New name", status="completed"))
+        assert response.status_code == 302
+        recipe.refresh_from_db()
+        assert recipe.name == "New name"
+        assert recipe.recipe_ingredients.count() == 1
+
+        outsider = ChefFactory()
+        client.force_login(outsider.user)
+        # a completed recipe is visible to every chef, but only its owner and collaborators edit it
+        assert client.post(url, recipe_post(oil, name="Hijacked")).status_code == 403
+        recipe.refresh_from_db()
+        assert recipe.name == "New name"
