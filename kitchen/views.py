@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.selectors import recipe_room_name
 from chat.services import room_enter
+from core.numbers import decimal_text
 from core.shortcuts import arender
 from kitchen import selectors, services
 from kitchen.forms import LineFormSet, RecipeForm
@@ -119,7 +120,7 @@ def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
     initial["categories"] = list(recipe.categories.all())
     initial["steps"] = "\n".join(step.text for step in recipe.steps.all())
     lines = [
-        {"ingredient": line.ingredient, "quantity": line.quantity, "unit": line.unit, "note": line.note}
+        {"ingredient": line.ingredient, "quantity": decimal_text(line.quantity), "unit": line.unit, "note": line.note}
         for line in recipe.recipe_ingredients.all()
     ]
     form = RecipeForm(request.POST or None, initial=initial)
