@@ -8,7 +8,7 @@ the ceiling (bench/ws_ceiling_server.py), in the same run:
   - server memory per connection (RSS growth over N connections).
 Servers are pinned to CPU 0, this load generator (uvloop, one process) to CPU 1.
 
-Brigade's sender publishes the same event a stored message produces (core.realtime.publish,
+Brigade's sender publishes the same event a stored message produces (core.realtime.apublish,
 what chat.services.message_post calls on commit), so this measures the fan-out path; the
 one database insert per message is not multiplied by N and is not included.
 
@@ -197,11 +197,8 @@ async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
             base = f"http://127.0.0.1:{port}"
 
             async def brigade_sender():
-                client = realtime.hub().client
-                channel = realtime._channel(f"chat.{ROOM}")
-
                 async def send(stamp: float, seq: int) -> None:
-                    await client.publish(channel, realtime.encode(brigade_event(stamp, seq)))
+                    await realtime.apublish(f"chat.{ROOM}", brigade_event(stamp, seq))
 
                 return send
 

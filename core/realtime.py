@@ -41,11 +41,6 @@ def sync_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
-def publish(topic: str, event: dict) -> None:
-    """Send now (use publish_on_commit inside a transaction)."""
-    sync_client().publish(_channel(topic), encode(event))
-
-
 def publish_on_commit(topic: str, event: dict) -> None:
     frame = encode(event)
     transaction.on_commit(lambda: sync_client().publish(_channel(topic), frame), robust=True)
@@ -87,9 +82,6 @@ class Hub:
                 if self._pubsub is not None:
                     with contextlib.suppress(redis.RedisError, OSError):
                         await self._pubsub.unsubscribe(_channel(topic))
-
-    def local_count(self, topic: str) -> int:
-        return len(self._members.get(topic, ()))
 
     async def _ensure_pubsub(self) -> None:
         if self._pubsub is None:

@@ -16,7 +16,7 @@ from ninja.responses import Status
 from core.api import PageIn
 from core.numbers import decimal_text
 from kitchen import selectors, services
-from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient
+from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe
 from kitchen.overview import ingredient_row
 from kitchen.pricing.costing import recipe_cost
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
@@ -398,6 +398,3 @@ async def refresh_prices(request: HttpRequest):
         raise HttpError(502, f"{provider.name}: {error}; stored prices are unchanged") from None
     return {"provider": provider.name, "recorded": result.recorded, "changed": result.changed,
             "rejected": rejected, "skipped": result.skipped}  # fmt: skip
-
-
-__all__ = ["RecipeIngredient", "router"]

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -353,7 +353,3 @@ def configured_provider() -> PriceProvider:
     if kind == "open-prices":
         return OpenPrices(settings.OPEN_PRICES_URL, currency=settings.PRICE_CURRENCY)
     return OfflinePriceList()
-
-
-def today() -> date:
-    return datetime.now(tz=UTC).date()
