@@ -27,3 +27,12 @@ def chef_client(client, chef):
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_price_client():
+    """The price feed's pooled client lives on the session's event loop: close it at the end."""
+    yield
+    from kitchen.pricing.providers import close_http_client
+
+    await close_http_client()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -25,7 +26,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             speciality=form.cleaned_data["speciality"],
             experience_years=form.cleaned_data["experience_years"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, f"Welcome to the brigade, {user.get_username()}.")
         return redirect("kitchen:recipe-list")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
+
+from core.handlers import get_asgi_application
 
 # Django must be set up before anything imports models (consumers, routing).
 django_asgi_app = get_asgi_application()

@@ -82,10 +82,15 @@ TEMPLATES = [
 DATABASES = {"default": database_config(conn_max_age=env_int("DB_CONN_MAX_AGE", default=0))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions live in the database and are read through the Redis cache; the signed-in user is
+# cached too (accounts/backends.py). An authenticated async request then needs no database query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+
 REDIS_URL = redis_url()
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",  # native async methods
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "brigade"),
     }

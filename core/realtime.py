@@ -20,6 +20,8 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import transaction
 
+from core.cache import async_redis_client
+
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[str], Awaitable[None]]
@@ -54,7 +56,7 @@ class Hub:
     """Per-process registry of local sockets by topic, fed by one Redis pub/sub connection."""
 
     def __init__(self) -> None:
-        self.client = aioredis.Redis.from_url(settings.REDIS_URL)
+        self.client = async_redis_client(settings.REDIS_URL)
         self._members: dict[str, dict[object, Deliver]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task | None = None

@@ -71,10 +71,9 @@ def live_report(result: FetchResult | None, *, status: str, detail: str = "") ->
     }  # fmt: skip
 
 
-async def _live_check(budget: float) -> dict:
+async def _live_check(refs: list[IngredientRef], budget: float) -> dict:
     provider = configured_provider()
     try:
-        refs = await _ingredient_refs_cached()
         result = await asyncio.wait_for(provider.fetch(ingredients=refs), timeout=budget)
     except TimeoutError:
         return live_report(
@@ -98,50 +97,81 @@ def bump_overview_version() -> None:
     sync_client().incr(_version_key())
 
 
-async def _cached(name: str):
-    """(key, cached JSON or None) for `name` at the current data version."""
-    client = hub().client
-    version = int(await client.get(_version_key()) or 0)
-    key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
-    return key, await client.get(key)
+class VersionedMemo:
+    """Values computed once per data version: in this process's memory, then in Redis for the others.
+
+    A request reads the version (one Redis GET); while it is unchanged, the tables come from
+    memory. On a new version the first request of each process reads Redis, and the first in
+    the whole deployment computes and stores (concurrent first requests may compute twice;
+    the result is the same).
+    """
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[int, object]] = {}
+
+    async def version(self) -> int:
+        return int(await hub().client.get(_version_key()) or 0)
+
+    async def get(self, name: str, version: int, compute):
+        memo = self._values.get(name)
+        if memo is not None and memo[0] == version:
+            return memo[1]
+        client = hub().client
+        key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
+        cached = await client.get(key)
+        if cached is not None:
+            value = json.loads(cached)
+        else:
+            value = await compute()
+            await client.set(key, json.dumps(value), ex=CACHE_SECONDS)
+        if len(self._values) >= self.MAX_ENTRIES:
+            self._values.clear()
+        self._values[name] = (version, value)
+        return value
 
 
-async def _ingredient_refs_cached() -> list[IngredientRef]:
-    key, cached = await _cached("price-refs")
-    if cached is not None:
-        return [IngredientRef(*pair) for pair in json.loads(cached)]
-    pairs = [pair async for pair in _ingredient_refs()]
-    await hub().client.set(key, json.dumps(pairs), ex=CACHE_SECONDS)
-    return [IngredientRef(*pair) for pair in pairs]
+memo = VersionedMemo()
 
 
-async def _tables(user) -> tuple[list[dict], list[dict]]:
+async def _tables(user, version: int) -> tuple[list[dict], list[dict]]:
     """Recipes with costs and the stock table, computed once per data version and user."""
-    client = hub().client
-    key, cached = await _cached(f"overview:{user.pk}")
-    if cached is not None:
-        data = json.loads(cached)
-        return data["recipes"], data["ingredients"]
 
-    async def recipes() -> list[dict]:
-        return [recipe_row(recipe) async for recipe in _recipes_query(user)]
+    async def compute() -> dict:
+        async def recipes() -> list[dict]:
+            return [recipe_row(recipe) async for recipe in _recipes_query(user)]
 
-    async def stock() -> list[dict]:
-        return [ingredient_row(i) async for i in Ingredient.objects.order_by("name")]
+        async def stock() -> list[dict]:
+            return [ingredient_row(i) async for i in Ingredient.objects.order_by("name")]
 
-    recipe_rows, ingredient_rows = await asyncio.gather(recipes(), stock())
-    await client.set(key, json.dumps({"recipes": recipe_rows, "ingredients": ingredient_rows}), ex=CACHE_SECONDS)
-    return recipe_rows, ingredient_rows
+        recipe_rows, ingredient_rows = await asyncio.gather(recipes(), stock())
+        return {"recipes": recipe_rows, "ingredients": ingredient_rows}
+
+    data = await memo.get(f"overview:{user.pk}", version, compute)
+    return data["recipes"], data["ingredients"]
+
+
+async def _price_refs(version: int) -> list[IngredientRef]:
+    async def compute() -> list[list[str]]:
+        return [list(pair) async for pair in _ingredient_refs()]
+
+    return [IngredientRef(*pair) for pair in await memo.get("price-refs", version, compute)]
 
 
 async def kitchen_overview(*, user) -> dict:
     """Gather the (cached) recipe and stock tables and the live price check concurrently."""
-    (recipe_rows, ingredient_rows), live = await asyncio.gather(_tables(user), _live_check(settings.PRICE_LIVE_BUDGET))
+    version = await memo.version()
+
+    async def live() -> dict:
+        return await _live_check(await _price_refs(version), settings.PRICE_LIVE_BUDGET)
+
+    (recipe_rows, ingredient_rows), live_prices = await asyncio.gather(_tables(user, version), live())
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
         "recipes": recipe_rows,
         "ingredients": ingredient_rows,
-        "live_prices": live,
+        "live_prices": live_prices,
     }
 
 

@@ -21,8 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+import aiohttp
 import httpx
 from django.conf import settings
+from httpx_aiohttp import AiohttpTransport
 
 from kitchen.pricing.units import known_unit
 
@@ -156,13 +158,24 @@ def http_client() -> httpx.AsyncClient:
     if client is None or client.is_closed:
         for stale in [other for other in _clients if other.is_closed()]:
             del _clients[stale]
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         client = _clients[loop] = httpx.AsyncClient(
+            # httpcore's pool polls every idle connection on each request (O(pool) syscalls, measured
+            # at 20 ms CPU per request with 200 open connections); aiohttp's pool is O(1).
+            transport=AiohttpTransport(limits=limits),
             timeout=httpx.Timeout(settings.PRICE_HTTP_TIMEOUT, connect=min(1.0, settings.PRICE_HTTP_TIMEOUT)),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            limits=limits,
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
     return client
+
+
+def _timed_out(exc: httpx.TransportError) -> bool:
+    """A real timeout: the aiohttp transport maps every connection error to ConnectTimeout."""
+    cause = exc.__cause__
+    refused = isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError)
+    return isinstance(exc, httpx.TimeoutException) and not refused
 
 
 async def close_http_client() -> None:
@@ -178,9 +191,9 @@ async def get_with_retries(url: str, *, params: dict | None = None, attempts: in
     for attempt in range(1, attempts + 1):
         try:
             response = await http_client().get(url, params=params)
-        except httpx.TimeoutException as exc:
-            raise ProviderError(f"{url} timed out") from exc
         except httpx.TransportError as exc:
+            if _timed_out(exc):
+                raise ProviderError(f"{url} timed out") from exc
             if attempt == attempts:
                 raise ProviderError(f"{url} unreachable: {exc}") from exc
         else:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -73,7 +74,8 @@ class TestOpenPrices:
             ("Butter", Decimal("11.9000"), "kg", "EUR")
         ]
         assert result.quotes[0].observed_at.date().isoformat() == "2026-11-18"
-        assert "category_tag=en%3Abutter" in stub.hits[0]
+        query = parse_qs(urlsplit(stub.hits[0]).query)
+        assert query["category_tag"] == ["en:butter"]
 
     async def test_garbage_items_are_rejected_one_by_one(self, stub):
         stub.replies["/api/v1/prices"] = Reply(body=(FIXTURES / "open_prices_garbage.json").read_bytes())

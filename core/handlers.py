@@ -1,0 +1,130 @@
+"""Django's ASGI handler without the thread hops that an async request does not need.
+
+Django 5.2's handler sends `request_started` with `Signal.asend` and closes the response with
+`sync_to_async(response.close)`. Both run Django's sync receivers in a worker thread, and inside
+the per-request `ThreadSensitiveContext` the first such call starts a brand-new thread: two hops
+and a thread start and join for every request, which we measured at about 1 ms of CPU each
+(docs/PERFORMANCE.md).
+
+Those receivers only reset per-thread state: `close_old_connections` and `reset_queries` act on
+the calling thread's database connections, `close_caches` on its cache connections,
+`reset_urlconf` on its URLconf override. So:
+
+- when every receiver of a signal is one of those, the signal is sent inline on the event loop
+  (where the ORM cannot have opened a connection: Django forbids it there);
+- when the request did run sync code in its worker thread (a `sync_to_async` call, a sync view
+  or middleware), the response is closed in that thread as Django does, so the connection it
+  opened is closed there;
+- any other receiver (another app's) keeps Django's behaviour, hops included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.cache import close_caches
+from django.core.exceptions import RequestAborted
+from django.core.handlers import asgi
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, reset_queries
+from django.urls import set_script_prefix
+
+THREAD_LOCAL_RECEIVERS = frozenset({close_old_connections, reset_queries, close_caches, reset_urlconf})
+
+
+def _thread_local_only(signal, sender) -> bool:
+    """True if every receiver of `signal` for `sender` only resets the calling thread's state."""
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    return not async_receivers and all(receiver in THREAD_LOCAL_RECEIVERS for receiver in sync_receivers)
+
+
+def _request_thread_used() -> bool:
+    """Did this request run anything in its thread-sensitive worker thread?"""
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    return context is not None and context in SyncToAsync.context_to_thread_executor
+
+
+class ASGIHandler(asgi.ASGIHandler):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        async with ThreadSensitiveContext():
+            await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        """Django's `ASGIHandler.handle`, with the signal and close steps below."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(asgi.get_script_prefix(scope))
+        await self._request_started(scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            await self._close(error_response)
+            return
+
+        async def process_request(request, send):
+            response = await self.run_get_response(request)
+            with contextlib.suppress(asyncio.CancelledError):  # the client went away while we were sending
+                await self.send_response(response, send)
+            return response
+
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request(request, send)),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            await self._request_finished()
+        else:
+            await self._close(response)
+        body_file.close()
+
+    async def _request_started(self, scope) -> None:
+        if _thread_local_only(signals.request_started, self.__class__):
+            signals.request_started.send(sender=self.__class__, scope=scope)
+        else:
+            await signals.request_started.asend(sender=self.__class__, scope=scope)
+
+    async def _request_finished(self) -> None:
+        if not _request_thread_used() and _thread_local_only(signals.request_finished, self.__class__):
+            signals.request_finished.send(sender=self.__class__)
+        else:
+            await signals.request_finished.asend(sender=self.__class__)
+
+    async def _close(self, response) -> None:
+        """Close the response (it sends request_finished) in the thread that did the request's sync work."""
+        sender = getattr(response, "_handler_class", self.__class__)
+        if not _request_thread_used() and _thread_local_only(signals.request_finished, sender):
+            response.close()
+        else:
+            await sync_to_async(response.close)()
+
+
+def get_asgi_application() -> ASGIHandler:
+    """Like `django.core.asgi.get_asgi_application`, with the handler above."""
+    import django
+
+    django.setup(set_prefix=False)
+    return ASGIHandler()
