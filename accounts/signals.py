@@ -1,4 +1,4 @@
-"""Drop a user's cached copy (accounts/backends.py) whenever the user row changes."""
+"""Drop a user's cached copies (accounts/backends.py) whenever the user row changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.backends import user_cache_key
+from accounts.backends import near_users, user_cache_key
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user-cache-save")
@@ -18,3 +18,4 @@ def drop_cached_user(sender, instance, **kwargs) -> None:
     cache.delete(key)
     # A request that read the old row before this commit may have cached it again meanwhile.
     transaction.on_commit(lambda: cache.delete(key), robust=True)
+    near_users.invalidate_on_commit(str(instance.pk))  # other processes' copies

@@ -67,7 +67,8 @@ def session_cookie(user) -> str:
     """A logged-in session for user, as the value of the sessionid cookie."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from core.sessions import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

@@ -84,7 +84,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is
 # cached too (accounts/backends.py). An authenticated async request then needs no database query.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "core.sessions"
 AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
 
 REDIS_URL = redis_url()

@@ -12,11 +12,13 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
+from django.utils.functional import SimpleLazyObject, empty
 
 
 class _Inline:
@@ -59,7 +61,6 @@ InlineSecurityMiddleware = inline(SecurityMiddleware)
 InlineCommonMiddleware = inline(CommonMiddleware)
 InlineCsrfViewMiddleware = inline(CsrfViewMiddleware)
 InlineAuthenticationMiddleware = inline(AuthenticationMiddleware)
-InlineMessageMiddleware = inline(MessageMiddleware)
 InlineXFrameOptionsMiddleware = inline(XFrameOptionsMiddleware)
 
 
@@ -69,3 +70,20 @@ class InlineSessionMiddleware(_Inline, SessionMiddleware):
         if session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST):
             return await sync_to_async(self.process_response)(request, response)
         return self.process_response(request, response)
+
+
+class InlineMessageMiddleware(_Inline, MessageMiddleware):
+    """The message storage is built on first use: JSON and API requests never touch it.
+
+    Django builds cookie and session storages (and a cookie signer) on every request; that was
+    about 5% of the overview's CPU time.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -44,12 +44,23 @@ def sync_client() -> redis.Redis:
 
 
 def publish_on_commit(topic: str, event: dict) -> None:
-    frame = encode(event)
-    transaction.on_commit(lambda: sync_client().publish(_channel(topic), frame), robust=True)
+    publish_raw_on_commit(topic, encode(event))
+
+
+def publish_raw_on_commit(topic: str, frame: str) -> None:
+    transaction.on_commit(lambda: publish_raw(topic, frame), robust=True)
+
+
+def publish_raw(topic: str, frame: str) -> None:
+    sync_client().publish(_channel(topic), frame)
 
 
 async def apublish(topic: str, event: dict) -> None:
-    await hub().client.publish(_channel(topic), encode(event))
+    await apublish_raw(topic, encode(event))
+
+
+async def apublish_raw(topic: str, frame: str) -> None:
+    await hub().client.publish(_channel(topic), frame)
 
 
 class Hub:
@@ -62,6 +73,8 @@ class Hub:
         self._reader: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self._has_topics = asyncio.Event()
+        # False from a lost Redis connection until the subscriptions are restored.
+        self.healthy = True
 
     async def join(self, topic: str, member: object, deliver: Deliver) -> None:
         async with self._lock:
@@ -105,6 +118,7 @@ class Hub:
                 continue
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 logger.warning("realtime hub lost Redis; resubscribing")
+                self.healthy = False
                 await self._resubscribe()
                 continue
             if message is None or message["type"] != "message":
@@ -131,6 +145,7 @@ class Hub:
                     await self._pubsub.subscribe(*(_channel(t) for t in self._members))
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 return
+        self.healthy = True
         # Events published while we were away are lost here: tell clients to catch up.
         for topic in list(self._members):
             await self._fan_out(topic, RESYNC_FRAME)

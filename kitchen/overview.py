@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db.models import Prefetch
 
+from core.nearcache import NearCache
 from core.numbers import decimal_text
 from core.realtime import hub, sync_client
 from kitchen.models import Ingredient, RecipeIngredient
@@ -92,18 +93,22 @@ def _version_key() -> str:
     return f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:overview-version"
 
 
+_near_version = NearCache("kitchen-version", copy_value=int)
+
+
 def bump_overview_version() -> None:
     """Called on commit of any change to recipes, lines, ingredients or chefs."""
     sync_client().incr(_version_key())
+    _near_version.invalidate("overview")
 
 
 class VersionedMemo:
     """Values computed once per data version: in this process's memory, then in Redis for the others.
 
-    A request reads the version (one Redis GET); while it is unchanged, the tables come from
-    memory. On a new version the first request of each process reads Redis, and the first in
-    the whole deployment computes and stores (concurrent first requests may compute twice;
-    the result is the same).
+    A request reads the version (a per-process copy, dropped when any process bumps it); while
+    it is unchanged, the tables come from memory. On a new version the first request of each
+    process reads Redis, and the first in the whole deployment computes and stores (concurrent
+    first requests may compute twice; the result is the same).
     """
 
     MAX_ENTRIES = 1024
@@ -112,7 +117,12 @@ class VersionedMemo:
         self._values: dict[str, tuple[int, object]] = {}
 
     async def version(self) -> int:
-        return int(await hub().client.get(_version_key()) or 0)
+        """The data version: read from Redis once, then kept until a bump is announced."""
+
+        async def load() -> int:
+            return int(await hub().client.get(_version_key()) or 0)
+
+        return await _near_version.get("overview", load)
 
     async def get(self, name: str, version: int, compute):
         memo = self._values.get(name)

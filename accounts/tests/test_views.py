@@ -25,7 +25,10 @@ class TestSignUp:
         assert response.status_code == 302
         chef = Chef.objects.get(user__username="newcook")
         assert chef.speciality == "Grill"
-        assert client.get(reverse("kitchen:recipe-list")).status_code == 200
+        page = client.get(reverse("kitchen:recipe-list"))
+        assert page.status_code == 200
+        assert "Welcome to the brigade, newcook." in page.content.decode()  # the message survived the redirect
+        assert "Welcome" not in client.get(reverse("kitchen:recipe-list")).content.decode()  # shown once
 
     def test_bad_input_shows_errors_and_writes_nothing(self, client):
         response = client.post(

@@ -102,3 +102,16 @@ async def test_other_receivers_keep_djangos_thread_hop(app):
 async def test_errors_and_404s_still_go_through_django(app):
     status, _ = await get(app, "/nowhere/")
     assert status == 404
+
+
+async def test_a_request_that_shows_no_messages_builds_no_message_storage(app, monkeypatch):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    built = []
+    real_init = FallbackStorage.__init__
+    monkeypatch.setattr(
+        FallbackStorage, "__init__", lambda self, *a, **k: (built.append(1), real_init(self, *a, **k))[1]
+    )
+    status, _ = await get(app, "/async/")
+    assert status == 200
+    assert built == []
