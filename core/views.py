@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.decorators import alogin_required
 from core.health import system_health
 from core.shortcuts import arender
 
@@ -24,7 +24,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
-@login_required
+@alogin_required
 @require_GET
 async def tasks(request: HttpRequest) -> HttpResponse:
     return await arender(request, "core/tasks.html", {"health": await system_health()})

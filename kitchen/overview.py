@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from core.nearcache import NearCache
 from core.numbers import decimal_text
@@ -39,6 +40,7 @@ def _recipes_query(user):
 def recipe_row(recipe) -> dict:
     return {
         "id": recipe.pk,
+        "url": reverse("kitchen:recipe-detail", args=[recipe.pk]),
         "name": recipe.name,
         "chef": str(recipe.owner),
         "status": recipe.status,

@@ -4,13 +4,14 @@ from kitchen import views
 
 app_name = "kitchen"
 
+# The busiest routes first: Django tries patterns in order.
 urlpatterns = [
+    path("overview/", views.overview, name="overview"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("", views.recipe_list, name="recipe-list"),
     path("new/", views.recipe_create, name="recipe-create"),
     path("<int:recipe_id>/", views.recipe_detail, name="recipe-detail"),
     path("<int:recipe_id>/edit/", views.recipe_edit, name="recipe-edit"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/sync/", views.dashboard_sync, name="dashboard-sync"),
-    path("overview/", views.overview, name="overview"),
     path("overview/sync/", views.overview_sync, name="overview-sync"),
 ]

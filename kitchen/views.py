@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.selectors import recipe_room_name
 from chat.services import room_enter
+from core.decorators import alogin_required
 from core.numbers import decimal_text
 from core.shortcuts import arender
 from kitchen import selectors, services
@@ -50,7 +51,7 @@ def _unauthenticated() -> JsonResponse:
     return JsonResponse({"error": "authentication required"}, status=401)
 
 
-@login_required
+@alogin_required
 @require_GET
 async def dashboard(request: HttpRequest) -> HttpResponse:
     """HTML dashboard: recipes, costs, stock and market prices gathered concurrently."""

@@ -48,6 +48,7 @@ class TestOverviewJson:
         assert body["recipes"][0]["cost"]["total"] == "2.00"
         assert body["recipes"][0]["cost"]["per_serving"] == "0.50"
         assert body["recipes"][0]["chef"] == str(kitchen.owner)
+        assert body["recipes"][0]["url"] == f"/recipes/{body['recipes'][0]['id']}/"
         assert body["ingredients"][0]["price"] == "10.0000"
         assert body["ingredients"][0]["stock"] == "10"  # never "1E+1"
         assert body["live_prices"]["status"] == "ok"
