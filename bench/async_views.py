@@ -12,6 +12,7 @@ server processes' utime+stime divided by responses). Needs Debian's wrk (apt-get
 
     .venv/bin/python bench/async_views.py
     .venv/bin/python bench/async_views.py --concurrency 10 50 --seconds 3
+    .venv/bin/python bench/async_views.py --profile docs/profiles/overview-c50.svg
 """
 
 from __future__ import annotations
@@ -83,6 +84,17 @@ def prepare(var_dir: Path, stub_url: str) -> tuple[dict, str, subprocess.Popen]:
     return env, session_cookie(get_user_model().objects.get(username="sauce")), redis_process
 
 
+def start_profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:
+    """py-spy (a sampling profiler, from requirements-dev) on the server while wrk runs: an SVG flame graph."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+         "--duration", str(max(1, round(seconds) - 1)), "--rate", "200", "--nonblocking", "--format", "flamegraph",
+         "--output", str(output)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
@@ -144,7 +156,12 @@ def main(args) -> None:
                     run_wrk(url, cookie, 5, 3)  # warm up: imports, connections, caches, every worker
                     for c in args.concurrency:
                         before = cpu_seconds(process.pid)
+                        profiler = None
+                        if args.profile and (server, flavour, endpoint, c) == ("uvicorn", "async", "overview", 50):
+                            profiler = start_profile(process.pid, args.seconds, Path(args.profile))
                         figures = run_wrk(url, cookie, c, args.seconds)
+                        if profiler is not None:
+                            profiler.wait()
                         used = cpu_seconds(process.pid) - before
                         figures.update(server=server, flavour=flavour, endpoint=endpoint, c=c,
                                        cpu_ms=used * 1000 / max(figures["requests"], 1))  # fmt: skip
@@ -194,4 +211,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50, 200])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--endpoints", nargs="+", default=["overview", "dashboard"])
+    parser.add_argument("--profile", metavar="SVG", help="record a py-spy flame graph of the async overview at c = 50")
     main(parser.parse_args())

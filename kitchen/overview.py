@@ -130,14 +130,36 @@ class VersionedMemo:
         memo = self._values.get(name)
         if memo is not None and memo[0] == version:
             return memo[1]
-        client = hub().client
-        key = f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
+        client, key = hub().client, self._key(name, version)
         cached = await client.get(key)
         if cached is not None:
             value = json.loads(cached)
         else:
             value = await compute()
             await client.set(key, json.dumps(value), ex=CACHE_SECONDS)
+        return self._keep(name, version, value)
+
+    def version_sync(self) -> int:
+        return int(sync_client().get(_version_key()) or 0)
+
+    def get_sync(self, name: str, version: int, compute):
+        """The same memo for sync callers (the sync twins): same entries, blocking Redis calls."""
+        memo = self._values.get(name)
+        if memo is not None and memo[0] == version:
+            return memo[1]
+        client, key = sync_client(), self._key(name, version)
+        cached = client.get(key)
+        if cached is not None:
+            value = json.loads(cached)
+        else:
+            value = compute()
+            client.set(key, json.dumps(value), ex=CACHE_SECONDS)
+        return self._keep(name, version, value)
+
+    def _key(self, name: str, version: int) -> str:
+        return f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
+
+    def _keep(self, name: str, version: int, value):
         if len(self._values) >= self.MAX_ENTRIES:
             self._values.clear()
         self._values[name] = (version, value)
@@ -212,10 +234,19 @@ async def _bounded(awaitable, budget: float):
 
 
 def kitchen_overview_sync(*, user) -> dict:
-    """The same overview, one step after another, as a sync view would build it."""
-    recipe_rows = [recipe_row(recipe) for recipe in _recipes_query(user)]
-    ingredient_rows = [ingredient_row(i) for i in Ingredient.objects.order_by("name")]
-    refs = [IngredientRef(name, tag) for name, tag in _ingredient_refs()]
+    """The same overview, one step after another, as a sync view would build it (same cached tables)."""
+    version = memo.version_sync()
+
+    def tables() -> dict:
+        return {
+            "recipes": [recipe_row(recipe) for recipe in _recipes_query(user)],
+            "ingredients": [ingredient_row(i) for i in Ingredient.objects.order_by("name")],
+        }
+
+    data = memo.get_sync(f"overview:{user.pk}", version, tables)
+    recipe_rows, ingredient_rows = data["recipes"], data["ingredients"]
+    pairs = memo.get_sync("price-refs", version, lambda: [list(pair) for pair in _ingredient_refs()])
+    refs = [IngredientRef(*pair) for pair in pairs]
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
         "recipes": recipe_rows,
