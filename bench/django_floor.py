@@ -12,6 +12,10 @@ Run once with the view answering at once (CPU-bound, c = 50) and once with the v
 200 ms (as the overview waits for the price feed, c = 200). Prints requests/s and server CPU
 milliseconds per request. This is the floor under bench/async_views.py's figures.
 
+Then the price check's HTTP client on its own: one process on CPU 0 sends GETs at c = 50 and
+200 to the stub price feed (200 ms, on CPU 1) with httpx's default transport, httpx with the
+aiohttp transport (what Brigade uses) and plain aiohttp; client CPU milliseconds per request.
+
     .venv/bin/python bench/django_floor.py
 """
 
@@ -20,16 +24,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.async_views import SERVER_CPU, cpu_seconds, free_port, run_wrk, start
+from bench.async_views import CLIENT_CPU, SERVER_CPU, cpu_seconds, free_port, run_wrk, start
 from bench.common import ROOT, stop
 
-APP = '''
+APP = """
 import asyncio, os, sys
 sys.path.insert(0, {root!r})
 os.environ["DJANGO_SETTINGS_MODULE"] = "floor_app"
@@ -70,10 +75,13 @@ async def bare_app(scope, receive, send):
         await asyncio.sleep(DELAY)
     await send({{"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}})
     await send({{"type": "http.response.body", "body": b'{{"ok": true}}'}})
-'''
+"""
 
 
 def main(args) -> None:
+    if args.clients_only:
+        client_costs(args)
+        return
     if not shutil.which("wrk"):
         raise SystemExit("bench/django_floor.py needs wrk: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="brigade-bench-floor-"))
@@ -105,9 +113,87 @@ def main(args) -> None:
     for name, delay, concurrency, rps, cpu_ms, errors in rows:
         print(f"| {name} | {delay * 1000:.0f} ms | {concurrency} | {rps:.1f} | {cpu_ms:.3f} | {errors} |")
     shutil.rmtree(work, ignore_errors=True)
+    client_costs(args)
+
+
+CLIENT = """
+import asyncio, resource, sys, time
+import aiohttp, httpx, uvloop
+from httpx_aiohttp import AiohttpTransport
+
+URL, KIND, C, N = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def main():
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    if KIND == "aiohttp":
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000))
+
+        async def get():
+            async with session.get(URL) as response:
+                await response.read()
+    else:
+        transport = AiohttpTransport(limits=limits) if KIND == "httpx+aiohttp" else None
+        session = httpx.AsyncClient(limits=limits, transport=transport)
+
+        async def get():
+            (await session.get(URL)).raise_for_status()
+
+    async def run(n):
+        left = n
+
+        async def worker():
+            nonlocal left
+            while left > 0:
+                left -= 1
+                await get()
+
+        await asyncio.gather(*(worker() for _ in range(C)))
+
+    await run(C * 2)
+    before, start = cpu(), time.monotonic()
+    await run(N)
+    print(f"{(cpu() - before) * 1000 / N:.3f} {N / (time.monotonic() - start):.1f}")
+    await (session.close() if KIND == "aiohttp" else session.aclose())
+
+
+uvloop.run(main())
+"""
+
+
+def client_costs(args) -> None:
+    port = free_port()
+    stub_env = {**os.environ, "STUB_DELAY": "0.2"}
+    work = Path(tempfile.mkdtemp(prefix="brigade-bench-client-"))
+    stub = start([sys.executable, "-m", "uvicorn", "bench.price_stub:app", "--port", str(port), "--loop", "uvloop",
+                  "--http", "httptools", "--no-access-log", "--log-level", "error", "--backlog", "4096"],
+                 stub_env, CLIENT_CPU, port, work / "stub.log")  # fmt: skip
+    rows = []
+    try:
+        for concurrency in (50, 200):
+            for kind in ("httpx", "httpx+aiohttp", "aiohttp"):
+                out = subprocess.run(
+                    ["taskset", "-c", SERVER_CPU, sys.executable, "-c", CLIENT, f"http://127.0.0.1:{port}/prices.json",
+                     kind, str(concurrency), str(concurrency * 10)],
+                    capture_output=True, text=True, check=True, cwd=ROOT,
+                ).stdout.split()  # fmt: skip
+                rows.append((kind, concurrency, float(out[0]), float(out[1])))
+                print(f"{kind:>14} c={concurrency:<3}  {out[0]} client CPU ms/req  {out[1]} req/s", flush=True)
+    finally:
+        stop(stub)
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| client | c | client CPU ms/req | req/s |\n|---|---|---|---|")
+    for kind, concurrency, cpu_ms, rps in rows:
+        print(f"| {kind} | {concurrency} | {cpu_ms:.3f} | {rps:.1f} |")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--clients-only", action="store_true", help="only the HTTP client comparison")
     main(parser.parse_args())

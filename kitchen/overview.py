@@ -77,7 +77,8 @@ def live_report(result: FetchResult | None, *, status: str, detail: str = "") ->
 async def _live_check(refs: list[IngredientRef], budget: float) -> dict:
     provider = configured_provider()
     try:
-        result = await asyncio.wait_for(provider.fetch(ingredients=refs), timeout=budget)
+        async with asyncio.timeout(budget):  # no extra task, unlike wait_for on 3.11
+            result = await provider.fetch(ingredients=refs)
     except TimeoutError:
         return live_report(
             None, status="timeout", detail=f"{provider.name} did not answer within {budget * 1000:.0f} ms"
