@@ -139,7 +139,7 @@ async def main():
                 await response.read()
     else:
         transport = AiohttpTransport(limits=limits) if KIND == "httpx+aiohttp" else None
-        session = httpx.AsyncClient(limits=limits, transport=transport)
+        session = httpx.AsyncClient(limits=limits, transport=transport, timeout=60)
 
         async def get():
             (await session.get(URL)).raise_for_status()
@@ -177,13 +177,17 @@ def client_costs(args) -> None:
     try:
         for concurrency in (50, 200):
             for kind in ("httpx", "httpx+aiohttp", "aiohttp"):
-                out = subprocess.run(
+                done = subprocess.run(
                     ["taskset", "-c", SERVER_CPU, sys.executable, "-c", CLIENT, f"http://127.0.0.1:{port}/prices.json",
                      kind, str(concurrency), str(concurrency * 10)],
-                    capture_output=True, text=True, check=True, cwd=ROOT,
-                ).stdout.split()  # fmt: skip
-                rows.append((kind, concurrency, float(out[0]), float(out[1])))
-                print(f"{kind:>14} c={concurrency:<3}  {out[0]} client CPU ms/req  {out[1]} req/s", flush=True)
+                    capture_output=True, text=True, cwd=ROOT,
+                )  # fmt: skip
+                if done.returncode:
+                    print(f"{kind:>14} c={concurrency:<3}  failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+                    continue
+                cpu_ms, rps = (float(x) for x in done.stdout.split())
+                rows.append((kind, concurrency, cpu_ms, rps))
+                print(f"{kind:>14} c={concurrency:<3}  {cpu_ms:.3f} client CPU ms/req  {rps:.1f} req/s", flush=True)
     finally:
         stop(stub)
         shutil.rmtree(work, ignore_errors=True)
