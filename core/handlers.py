@@ -3,8 +3,8 @@
 Django 5.2's handler sends `request_started` with `Signal.asend` and closes the response with
 `sync_to_async(response.close)`. Both run Django's sync receivers in a worker thread, and inside
 the per-request `ThreadSensitiveContext` the first such call starts a brand-new thread: two hops
-and a thread start and join for every request, which we measured at about 1 ms of CPU each
-(docs/PERFORMANCE.md).
+and a thread start and join for every request, about 1.3 ms of CPU per request together on our
+machine (bench/django_floor.py, docs/PERFORMANCE.md).
 
 Those receivers only reset per-thread state: `close_old_connections` and `reset_queries` act on
 the calling thread's database connections, `close_caches` on its cache connections,
