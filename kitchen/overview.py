@@ -111,7 +111,8 @@ class VersionedMemo:
     A request reads the version (a per-process copy, dropped when any process bumps it); while
     it is unchanged, the tables come from memory. On a new version the first request of each
     process reads Redis, and the first in the whole deployment computes and stores (concurrent
-    first requests may compute twice; the result is the same).
+    first requests may compute twice; the result is the same). Every request gets the same
+    objects: callers read them and never change them.
     """
 
     MAX_ENTRIES = 1024
