@@ -5,6 +5,9 @@ Servers (each pinned to CPU 0 with taskset; wrk and the stub price service on CP
   async  — uvicorn, the async overview JSON (/recipes/overview/) and dashboard (/recipes/dashboard/)
   sync   — the same uvicorn, the sync twins (/recipes/overview/sync/, /recipes/dashboard/sync/)
   gunicorn — the sync twins under gunicorn, 2 workers x 8 threads (a typical sync deployment)
+  course — the course's own Lesson 3 async view on Django's stock handler and middleware
+           (bench/course_lesson3), the overview's reference: the issue measured it at ~3.7 ms of
+           CPU per request, and running it here shows how fast the machine of the day is
 
 For each, at concurrency 1, 10, 50 and 200: wrk (one thread, closed loop) for --seconds,
 printing p50/p99 latency, requests/s, errors, and server CPU ms per response (growth of the
@@ -14,6 +17,7 @@ server processes' utime+stime divided by responses). Needs Debian's wrk (apt-get
     .venv/bin/python bench/async_views.py --concurrency 10 50 --seconds 3
     .venv/bin/python bench/async_views.py --profile docs/profiles/overview-c50.svg
     .venv/bin/python bench/async_views.py --endpoints overview --repeat 3   # median of 3 runs per row
+    .venv/bin/python bench/async_views.py --servers async course --endpoints overview
 """
 
 from __future__ import annotations
@@ -135,24 +139,31 @@ def main(args) -> None:
                  stub_env, CLIENT_CPU, stub_port, var_dir / "stub.log")  # fmt: skip
     env, cookie, redis_process = prepare(var_dir, f"http://127.0.0.1:{stub_port}/prices.json")
     results = []
+    uvicorn_args = [sys.executable, "-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                    "--log-level", "error", "--backlog", "4096", "--port"]  # fmt: skip
+    configs = {
+        "async": ("uvicorn", "async", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], {}),
+        "sync": ("uvicorn", "sync", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], {}),
+        "gunicorn": ("gunicorn", "sync", [sys.executable, "-m", "gunicorn", "brigade.wsgi:application", "--workers",
+                                          "2", "--threads", "8", "--backlog", "4096", "--log-level", "error",
+                                          "--bind"], {}),
+        # The course's own Lesson 3 view on Django's stock handler and middleware (bench/course_lesson3):
+        # the issue's 3.7 ms reference, measured again on the machine of the day.
+        "course": ("uvicorn", "course", [*uvicorn_args[:3], "bench.course_lesson3.asgi:application",
+                                          *uvicorn_args[3:]],
+                   {"DJANGO_SETTINGS_MODULE": "bench.course_lesson3.settings"}),
+    }  # fmt: skip
     try:
-        configs = [
-            ("uvicorn", "async", [sys.executable, "-m", "uvicorn", "brigade.asgi:application", "--loop", "uvloop",
-                                  "--http", "httptools", "--no-access-log", "--log-level", "error",
-                                  "--backlog", "4096", "--port"]),
-            ("uvicorn", "sync", None),
-            ("gunicorn", "sync", [sys.executable, "-m", "gunicorn", "brigade.wsgi:application", "--workers", "2",
-                                  "--threads", "8", "--backlog", "4096", "--log-level", "error", "--bind"]),
-        ]  # fmt: skip
-        uvicorn_args = configs[0][2]
-        for server, flavour, base_args in configs:
-            cmd = base_args or uvicorn_args
+        for name in args.servers:
+            server, flavour, cmd, extra_env = configs[name]
             port = free_port()
             arg = str(port) if server == "uvicorn" else f"127.0.0.1:{port}"
-            process = start([*cmd, arg], env, SERVER_CPU, port, var_dir / f"{server}-{flavour}.log")
+            process = start([*cmd, arg], {**env, **extra_env}, SERVER_CPU, port, var_dir / f"{name}.log")
             try:
                 for endpoint in args.endpoints:
-                    path = f"/recipes/{endpoint}/" + ("sync/" if flavour == "sync" else "")
+                    path = endpoint_path(endpoint, flavour)
+                    if path is None:
+                        continue
                     url = f"http://127.0.0.1:{port}{path}"
                     run_wrk(url, cookie, 5, 3)  # warm up: imports, connections, caches, every worker
                     for c in args.concurrency:
@@ -160,8 +171,8 @@ def main(args) -> None:
                         for attempt in range(args.repeat):
                             before = cpu_seconds(process.pid)
                             profiler = None
-                            wanted = ("uvicorn", "async", "overview", 50, 0)
-                            if args.profile and (server, flavour, endpoint, c, attempt) == wanted:
+                            wanted = ("async", "overview", 50, 0)
+                            if args.profile and (name, endpoint, c, attempt) == wanted:
                                 profiler = start_profile(process.pid, args.seconds, Path(args.profile))
                             figures = run_wrk(url, cookie, c, args.seconds)
                             if profiler is not None:
@@ -182,6 +193,12 @@ def main(args) -> None:
         embedded_redis.stop(redis_process)
     print()
     print_table(results, args)
+
+
+def endpoint_path(endpoint: str, flavour: str) -> str | None:
+    if flavour == "course":  # the course has one view, the overview's counterpart
+        return "/recipes/async/" if endpoint == "overview" else None
+    return f"/recipes/{endpoint}/" + ("sync/" if flavour == "sync" else "")
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -211,21 +228,30 @@ def print_table(results: list[dict], args) -> None:
     print(
         "| endpoint | server | c | p50 ms | p99 ms | req/s |"
         + (" req/s, all runs |" if spread else "")
-        + " CPU ms/req | errors | vs sync@uvicorn | vs gunicorn |"
+        + " CPU ms/req | errors | vs sync@uvicorn | vs gunicorn | vs course |"
     )
-    print("|---|---|---|---|---|---|" + ("---|" if spread else "") + "---|---|---|---|")
+    print("|---|---|---|---|---|---|" + ("---|" if spread else "") + "---|---|---|---|---|")
     index = {(r["endpoint"], r["flavour"], r["server"], r["c"]): r for r in results}
     for r in results:
-        sync_u = index.get((r["endpoint"], "sync", "uvicorn", r["c"]))
-        guni = index.get((r["endpoint"], "sync", "gunicorn", r["c"]))
-        ratio_u = f"{r['rps'] / sync_u['rps']:.1f}x" if sync_u and sync_u["rps"] else "-"
-        ratio_g = f"{r['rps'] / guni['rps']:.1f}x" if guni and guni["rps"] else "-"
+        base = {
+            name: index.get((r["endpoint"], flavour, server, r["c"]))
+            for name, flavour, server in (("sync", "sync", "uvicorn"), ("gunicorn", "sync", "gunicorn"),
+                                          ("course", "course", "uvicorn"))
+        }  # fmt: skip
+        ratios = [f"{r['rps'] / b['rps']:.1f}x" if b and b["rps"] else "-" for b in base.values()]
         print(
             f"| {r['endpoint']} | {label(r)} | {r['c']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:.1f} | "
             + (f"{r['spread']} | " if spread else "")
-            + f"{r['cpu_ms']:.2f} | {r['errors']} | {ratio_u} | {ratio_g} |"
+            + f"{r['cpu_ms']:.2f} | {r['errors']} | {' | '.join(ratios)} |"
         )
     print(f"\nDependency limit at concurrency c: c / {DELAY} s requests/s.")
+    for r in results:
+        course = index.get(("overview", "course", "uvicorn", r["c"]))
+        if (r["endpoint"], r["flavour"]) == ("overview", "async") and course and r["cpu_ms"]:
+            print(
+                f"c={r['c']:>3}: the course's Lesson 3 view costs {course['cpu_ms']:.2f} CPU ms/request here, "
+                f"Brigade's overview {r['cpu_ms']:.2f} ({course['cpu_ms'] / r['cpu_ms']:.1f}x less)"
+            )
 
 
 if __name__ == "__main__":
@@ -234,5 +260,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--endpoints", nargs="+", default=["overview", "dashboard"])
     parser.add_argument("--repeat", type=int, default=1, help="runs per row; the median (by req/s) is shown")
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=["async", "sync", "gunicorn", "course"],
+        choices=["async", "sync", "gunicorn", "course"],
+    )
     parser.add_argument("--profile", metavar="SVG", help="record a py-spy flame graph of the async overview at c = 50")
     main(parser.parse_args())
