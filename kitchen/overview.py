@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.urls import reverse
 
@@ -105,6 +107,12 @@ def bump_overview_version() -> None:
     _near_version.invalidate("overview")
 
 
+class Memo(NamedTuple):
+    version: int
+    value: object
+    text: bytes  # the value as JSON, exactly as kept in Redis: spliced into responses as is
+
+
 class VersionedMemo:
     """Values computed once per data version: in this process's memory, then in Redis for the others.
 
@@ -112,13 +120,14 @@ class VersionedMemo:
     it is unchanged, the tables come from memory. On a new version the first request of each
     process reads Redis, and the first in the whole deployment computes and stores (concurrent
     first requests may compute twice; the result is the same). Every request gets the same
-    objects: callers read them and never change them.
+    objects: callers read them and never change them. Each value is kept with its JSON text, so
+    JSON responses need not encode the tables again.
     """
 
     MAX_ENTRIES = 1024
 
     def __init__(self) -> None:
-        self._values: dict[str, tuple[int, object]] = {}
+        self._values: dict[str, Memo] = {}
 
     async def version(self) -> int:
         """The data version: read from Redis once, then kept until a bump is announced."""
@@ -129,50 +138,61 @@ class VersionedMemo:
         return await _near_version.get("overview", load)
 
     async def get(self, name: str, version: int, compute):
+        return (await self.entry(name, version, compute)).value
+
+    async def entry(self, name: str, version: int, compute) -> Memo:
         memo = self._values.get(name)
-        if memo is not None and memo[0] == version:
-            return memo[1]
+        if memo is not None and memo.version == version:
+            return memo
         client, key = hub().client, self._key(name, version)
-        cached = await client.get(key)
-        if cached is not None:
-            value = json.loads(cached)
-        else:
-            value = await compute()
-            await client.set(key, json.dumps(value), ex=CACHE_SECONDS)
-        return self._keep(name, version, value)
+        text = await client.get(key)
+        if text is None:
+            text = _encode(await compute())
+            await client.set(key, text, ex=CACHE_SECONDS)
+        return self._keep(name, version, text)
 
     def version_sync(self) -> int:
         return int(sync_client().get(_version_key()) or 0)
 
     def get_sync(self, name: str, version: int, compute):
+        return self.entry_sync(name, version, compute).value
+
+    def entry_sync(self, name: str, version: int, compute) -> Memo:
         """The same memo for sync callers (the sync twins): same entries, blocking Redis calls."""
         memo = self._values.get(name)
-        if memo is not None and memo[0] == version:
-            return memo[1]
+        if memo is not None and memo.version == version:
+            return memo
         client, key = sync_client(), self._key(name, version)
-        cached = client.get(key)
-        if cached is not None:
-            value = json.loads(cached)
-        else:
-            value = compute()
-            client.set(key, json.dumps(value), ex=CACHE_SECONDS)
-        return self._keep(name, version, value)
+        text = client.get(key)
+        if text is None:
+            text = _encode(compute())
+            client.set(key, text, ex=CACHE_SECONDS)
+        return self._keep(name, version, text)
 
     def _key(self, name: str, version: int) -> str:
         return f"{settings.CACHES['default']['KEY_PREFIX']}:kitchen:{name}:{version}"
 
-    def _keep(self, name: str, version: int, value):
+    def _keep(self, name: str, version: int, text: bytes | str) -> Memo:
         if len(self._values) >= self.MAX_ENTRIES:
             self._values.clear()
-        self._values[name] = (version, value)
-        return value
+        text = text.encode() if isinstance(text, str) else text
+        memo = self._values[name] = Memo(version, json.loads(text), text)
+        return memo
+
+
+def _encode(value) -> bytes:
+    return json.dumps(value, cls=DjangoJSONEncoder).encode()
 
 
 memo = VersionedMemo()
 
 
-async def _tables(user, version: int) -> tuple[list[dict], list[dict]]:
-    """Recipes with costs and the stock table, computed once per data version and user."""
+def _tables_name(user) -> str:
+    return f"overview:{user.pk}"
+
+
+def _tables_compute(user):
+    """Recipes with costs and the stock table, gathered concurrently (kept once per data version and user)."""
 
     async def compute() -> dict:
         async def recipes() -> list[dict]:
@@ -184,8 +204,17 @@ async def _tables(user, version: int) -> tuple[list[dict], list[dict]]:
         recipe_rows, ingredient_rows = await asyncio.gather(recipes(), stock())
         return {"recipes": recipe_rows, "ingredients": ingredient_rows}
 
-    data = await memo.get(f"overview:{user.pk}", version, compute)
-    return data["recipes"], data["ingredients"]
+    return compute
+
+
+def _tables_compute_sync(user):
+    def compute() -> dict:
+        return {
+            "recipes": [recipe_row(recipe) for recipe in _recipes_query(user)],
+            "ingredients": [ingredient_row(i) for i in Ingredient.objects.order_by("name")],
+        }
+
+    return compute
 
 
 async def _price_refs(version: int) -> list[IngredientRef]:
@@ -195,20 +224,40 @@ async def _price_refs(version: int) -> list[IngredientRef]:
     return [IngredientRef(*pair) for pair in await memo.get("price-refs", version, compute)]
 
 
-async def kitchen_overview(*, user) -> dict:
-    """Gather the (cached) recipe and stock tables and the live price check concurrently."""
+async def _gather(user) -> tuple[Memo, dict]:
+    """The (cached) recipe and stock tables and the live price check, concurrently."""
     version = await memo.version()
 
     async def live() -> dict:
         return await _live_check(await _price_refs(version), settings.PRICE_LIVE_BUDGET)
 
-    (recipe_rows, ingredient_rows), live_prices = await asyncio.gather(_tables(user, version), live())
+    return await asyncio.gather(memo.entry(_tables_name(user), version, _tables_compute(user)), live())
+
+
+async def kitchen_overview(*, user) -> dict:
+    tables, live_prices = await _gather(user)
+    return _overview(tables.value, live_prices)
+
+
+async def kitchen_overview_json(*, user) -> bytes:
+    """The same overview as JSON: the tables' text is spliced in as kept, not encoded per request."""
+    tables, live_prices = await _gather(user)
+    return _overview_json(tables.text, live_prices)
+
+
+def _overview(tables: dict, live_prices: dict) -> dict:
     return {
         "generated_at": datetime.now(tz=UTC).isoformat(),
-        "recipes": recipe_rows,
-        "ingredients": ingredient_rows,
+        "recipes": tables["recipes"],
+        "ingredients": tables["ingredients"],
         "live_prices": live_prices,
     }
+
+
+def _overview_json(tables_text: bytes, live_prices: dict) -> bytes:
+    """{"generated_at", "recipes", "ingredients", "live_prices"}, as _overview() gives, in JSON."""
+    head = _encode({"generated_at": datetime.now(tz=UTC).isoformat()})
+    return b"".join((head[:-1], b", ", tables_text[1:-1], b', "live_prices": ', _encode(live_prices), b"}"))
 
 
 def _live_check_sync(refs: list[IngredientRef], budget: float) -> dict:
@@ -235,23 +284,20 @@ async def _bounded(awaitable, budget: float):
         await close_http_client()
 
 
-def kitchen_overview_sync(*, user) -> dict:
-    """The same overview, one step after another, as a sync view would build it (same cached tables)."""
+def _gather_sync(user) -> tuple[Memo, dict]:
+    """The same work as _gather, one step after another, as a sync view would do it (same cached tables)."""
     version = memo.version_sync()
-
-    def tables() -> dict:
-        return {
-            "recipes": [recipe_row(recipe) for recipe in _recipes_query(user)],
-            "ingredients": [ingredient_row(i) for i in Ingredient.objects.order_by("name")],
-        }
-
-    data = memo.get_sync(f"overview:{user.pk}", version, tables)
-    recipe_rows, ingredient_rows = data["recipes"], data["ingredients"]
+    tables = memo.entry_sync(_tables_name(user), version, _tables_compute_sync(user))
     pairs = memo.get_sync("price-refs", version, lambda: [list(pair) for pair in _ingredient_refs()])
     refs = [IngredientRef(*pair) for pair in pairs]
-    return {
-        "generated_at": datetime.now(tz=UTC).isoformat(),
-        "recipes": recipe_rows,
-        "ingredients": ingredient_rows,
-        "live_prices": _live_check_sync(refs, settings.PRICE_LIVE_BUDGET),
-    }
+    return tables, _live_check_sync(refs, settings.PRICE_LIVE_BUDGET)
+
+
+def kitchen_overview_sync(*, user) -> dict:
+    tables, live_prices = _gather_sync(user)
+    return _overview(tables.value, live_prices)
+
+
+def kitchen_overview_json_sync(*, user) -> bytes:
+    tables, live_prices = _gather_sync(user)
+    return _overview_json(tables.text, live_prices)

@@ -16,7 +16,7 @@ from core.shortcuts import arender
 from kitchen import selectors, services
 from kitchen.forms import LineFormSet, RecipeForm
 from kitchen.models import Chef
-from kitchen.overview import kitchen_overview, kitchen_overview_sync
+from kitchen.overview import kitchen_overview, kitchen_overview_json, kitchen_overview_json_sync, kitchen_overview_sync
 from kitchen.pricing.costing import recipe_cost
 
 
@@ -70,14 +70,14 @@ async def overview(request: HttpRequest) -> JsonResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return _unauthenticated()
-    return JsonResponse(await kitchen_overview(user=user))
+    return HttpResponse(await kitchen_overview_json(user=user), content_type="application/json")
 
 
 @require_GET
 def overview_sync(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _unauthenticated()
-    return JsonResponse(kitchen_overview_sync(user=request.user))
+    return HttpResponse(kitchen_overview_json_sync(user=request.user), content_type="application/json")
 
 
 def _lines(formset) -> list[services.LineInput]:

@@ -119,3 +119,15 @@ def test_the_cached_overview_follows_price_and_recipe_changes(
         kitchen.name = "Beurre rouge"
         kitchen.save()
     assert chef_client.get(url).json()["recipes"][0]["name"] == "Beurre rouge"
+
+
+def test_the_spliced_json_overview_is_the_overview():
+    from kitchen.overview import _encode, _overview, _overview_json
+
+    tables = {"recipes": [{"id": 1, "name": "Beurre blanc \u2014 \"fin\"", "cost": {"total": "2.00"}}],
+              "ingredients": [{"id": 2, "name": "Butter", "price": None}]}  # fmt: skip
+    live = {"status": "ok", "detail": "feed", "quotes": {"butter": {"price": "12.5000"}}}
+    spliced = json.loads(_overview_json(_encode(tables), live))
+    expected = _overview(tables, live)
+    assert list(spliced) == list(expected)
+    assert {**spliced, "generated_at": None} == {**expected, "generated_at": None}
