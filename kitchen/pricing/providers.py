@@ -7,6 +7,7 @@ non-finite or absurd is rejected and logged, so the last good price stays in pla
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -148,18 +149,18 @@ class PriceProvider(Protocol):
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+_clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, object]] = {}
 
 
 def http_client() -> httpx.AsyncClient:
     """One pooled client per event loop: connections are reused across requests."""
     loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
+    entry = _clients.get(loop)
+    if entry is None or entry[0].is_closed:
         for stale in [other for other in _clients if other.is_closed()]:
             del _clients[stale]
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        client = _clients[loop] = httpx.AsyncClient(
+        client = httpx.AsyncClient(
             # httpcore's pool polls every idle connection on each request (O(pool) syscalls, measured
             # at 20 ms CPU per request with 200 open connections); aiohttp's pool is O(1).
             transport=AiohttpTransport(limits=limits),
@@ -168,7 +169,28 @@ def http_client() -> httpx.AsyncClient:
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
-    return client
+        entry = _clients[loop] = (client, _close_with_loop(client))
+    return entry[0]
+
+
+def _close_with_loop(client: httpx.AsyncClient):
+    """Close the client when its event loop ends, not leak its connections.
+
+    An async generator left suspended on a loop is closed by asyncio.run() (and uvicorn, and
+    asgiref's async_to_sync) when the loop ends (``loop.shutdown_asyncgens``); this one then
+    closes the client. It is started here, synchronously: nothing before its yield awaits.
+    """
+
+    async def guard():
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    generator = guard()
+    with contextlib.suppress(StopIteration):
+        generator.asend(None).send(None)  # runs to the yield; the running loop now tracks it
+    return generator
 
 
 def _timed_out(exc: httpx.TransportError) -> bool:
@@ -180,9 +202,9 @@ def _timed_out(exc: httpx.TransportError) -> bool:
 
 async def close_http_client() -> None:
     """Close this loop's client: for short-lived loops (a sync view's asyncio.run)."""
-    client = _clients.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
+    entry = _clients.pop(asyncio.get_running_loop(), None)
+    if entry is not None:
+        await entry[1].aclose()  # the guard: closes the client
 
 
 async def get_with_retries(url: str, *, params: dict | None = None, attempts: int = 3) -> httpx.Response:

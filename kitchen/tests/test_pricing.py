@@ -103,14 +103,14 @@ class TestOpenPrices:
     async def test_a_slow_provider_times_out(self, stub, settings):
         settings.PRICE_HTTP_TIMEOUT = 0.2
         stub.replies["/api/v1/prices"] = Reply(body=b'{"items": []}', delay=1.0)
-        from kitchen.pricing import providers
+        from kitchen.pricing.providers import close_http_client
 
-        providers._clients.clear()
+        await close_http_client()  # the next client is built with the short timeout
         try:
             with pytest.raises(ProviderError, match="timed out"):
                 await OpenPrices(stub.base).fetch(ingredients=BUTTER)
         finally:
-            providers._clients.clear()
+            await close_http_client()
 
 
 class TestFeeds:
@@ -222,3 +222,16 @@ def test_refresh_prices_command_records_the_bundled_list():
     Ingredient.objects.create(name="Butter", unit="kg")
     call_command("refresh_prices")
     assert Ingredient.objects.get(name="Butter").current_price == Decimal("9.8000")
+
+
+def test_the_pooled_client_is_closed_when_its_event_loop_ends():
+    """Sync callers (asyncio.run, async_to_sync) run each call on a loop of its own."""
+    import asyncio
+
+    from kitchen.pricing.providers import http_client
+
+    async def use():
+        return http_client()
+
+    client = asyncio.run(use())
+    assert client.is_closed
