@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -29,7 +30,17 @@ def sync_view(request):
     return HttpResponse("sync")
 
 
-urlpatterns = [path("async/", async_view), path("sync/", sync_view)]
+async def slow_view(request):
+    seen["slow_started"] = True
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        seen["slow_cancelled"] = True
+        raise
+    return HttpResponse("late")
+
+
+urlpatterns = [path("async/", async_view), path("sync/", sync_view), path("slow/", slow_view)]
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 
@@ -139,3 +150,57 @@ async def test_a_finished_request_leaves_no_garbage_cycles_behind(app):
         djangos = await cyclic_garbage(DjangoHandler())
     assert djangos > 0  # Django's handler does leave cycles: the measurement can see them
     assert ours == 0
+
+
+async def _start_slow(app, *, then: dict | None):
+    """Run the slow view, then send `then` as the next ASGI message; returns the handler's task."""
+    seen.clear()
+    inbox: asyncio.Queue = asyncio.Queue()
+    sent: list[dict] = []
+    await inbox.put({"type": "http.request", "body": b"", "more_body": False})
+    scope = {"type": "http", "method": "GET", "path": "/slow/", "query_string": b"", "http_version": "1.1",
+             "headers": [(b"host", b"localhost")], "scheme": "http", "server": ("testserver", 80)}  # fmt: skip
+
+    async def send(message):
+        sent.append(message)
+
+    task = asyncio.create_task(app(scope, inbox.get, send))
+    while not seen.get("slow_started"):
+        await asyncio.sleep(0.01)
+    if then is not None:
+        await inbox.put(then)
+    return task, sent
+
+
+async def test_a_client_that_leaves_cancels_the_view_and_finishes_the_request(app):
+    finished = []
+
+    def receiver(**kwargs):
+        finished.append(1)
+
+    signals.request_finished.connect(receiver)
+    try:
+        task, sent = await _start_slow(app, then={"type": "http.disconnect"})
+        await asyncio.wait_for(task, 5)  # returns quietly: nobody is left to answer
+    finally:
+        signals.request_finished.disconnect(receiver)
+    assert seen.get("slow_cancelled") is True
+    assert sent == []
+    assert finished == [1]
+    assert task.cancelling() == 0
+
+
+async def test_a_message_other_than_disconnect_after_the_body_is_an_error(app):
+    task, _ = await _start_slow(app, then={"type": "http.request", "body": b"more"})
+    with pytest.raises(AssertionError, match="Invalid ASGI message"):
+        await asyncio.wait_for(task, 5)
+    assert seen.get("slow_cancelled") is True
+
+
+async def test_the_server_cancelling_the_handler_still_cancels_it(app):
+    task, _ = await _start_slow(app, then=None)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen.get("slow_cancelled") is True
