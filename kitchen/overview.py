@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from core.nearcache import NearCache
@@ -111,6 +112,13 @@ class Memo(NamedTuple):
     version: int
     value: object
     text: bytes  # the value as JSON, exactly as kept in Redis: spliced into responses as is
+    derived: dict  # values made from this one in this process (rendered HTML): dropped with it
+
+    def derive(self, name: str, make):
+        """make(value), once per entry: an entry is replaced, never changed, when the data changes."""
+        if name not in self.derived:
+            self.derived[name] = make(self.value)
+        return self.derived[name]
 
 
 class VersionedMemo:
@@ -176,7 +184,7 @@ class VersionedMemo:
         if len(self._values) >= self.MAX_ENTRIES:
             self._values.clear()
         text = text.encode() if isinstance(text, str) else text
-        memo = self._values[name] = Memo(version, json.loads(text), text)
+        memo = self._values[name] = Memo(version, json.loads(text), text, {})
         return memo
 
 
@@ -234,9 +242,14 @@ async def _gather(user) -> tuple[Memo, dict]:
     return await asyncio.gather(memo.entry(_tables_name(user), version, _tables_compute(user)), live())
 
 
-async def kitchen_overview(*, user) -> dict:
+async def dashboard_parts(*, user) -> tuple[str, dict]:
+    """The dashboard's tables as HTML (rendered once per data version and user) and the live check."""
     tables, live_prices = await _gather(user)
-    return _overview(tables.value, live_prices)
+    return _tables_html(tables), live_prices
+
+
+def _tables_html(tables: Memo) -> str:
+    return tables.derive("dashboard-html", lambda value: render_to_string("kitchen/_dashboard_tables.html", value))
 
 
 async def kitchen_overview_json(*, user) -> bytes:
@@ -245,17 +258,8 @@ async def kitchen_overview_json(*, user) -> bytes:
     return _overview_json(tables.text, live_prices)
 
 
-def _overview(tables: dict, live_prices: dict) -> dict:
-    return {
-        "generated_at": datetime.now(tz=UTC).isoformat(),
-        "recipes": tables["recipes"],
-        "ingredients": tables["ingredients"],
-        "live_prices": live_prices,
-    }
-
-
 def _overview_json(tables_text: bytes, live_prices: dict) -> bytes:
-    """{"generated_at", "recipes", "ingredients", "live_prices"}, as _overview() gives, in JSON."""
+    """{"generated_at": now, "recipes": [...], "ingredients": [...], "live_prices": {...}} in JSON."""
     head = _encode({"generated_at": datetime.now(tz=UTC).isoformat()})
     return b"".join((head[:-1], b", ", tables_text[1:-1], b', "live_prices": ', _encode(live_prices), b"}"))
 
@@ -293,9 +297,9 @@ def _gather_sync(user) -> tuple[Memo, dict]:
     return tables, _live_check_sync(refs, settings.PRICE_LIVE_BUDGET)
 
 
-def kitchen_overview_sync(*, user) -> dict:
+def dashboard_parts_sync(*, user) -> tuple[str, dict]:
     tables, live_prices = _gather_sync(user)
-    return _overview(tables.value, live_prices)
+    return _tables_html(tables), live_prices
 
 
 def kitchen_overview_json_sync(*, user) -> bytes:

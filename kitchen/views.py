@@ -16,7 +16,7 @@ from core.shortcuts import arender
 from kitchen import selectors, services
 from kitchen.forms import LineFormSet, RecipeForm
 from kitchen.models import Chef
-from kitchen.overview import kitchen_overview, kitchen_overview_json, kitchen_overview_json_sync, kitchen_overview_sync
+from kitchen.overview import dashboard_parts, dashboard_parts_sync, kitchen_overview_json, kitchen_overview_json_sync
 from kitchen.pricing.costing import recipe_cost
 
 
@@ -55,14 +55,15 @@ def _unauthenticated() -> JsonResponse:
 @require_GET
 async def dashboard(request: HttpRequest) -> HttpResponse:
     """HTML dashboard: recipes, costs, stock and market prices gathered concurrently."""
-    overview = await kitchen_overview(user=await request.auser())
-    return await arender(request, "kitchen/dashboard.html", {"overview": overview})
+    tables_html, live_prices = await dashboard_parts(user=await request.auser())
+    return await arender(request, "kitchen/dashboard.html", {"tables_html": tables_html, "live_prices": live_prices})
 
 
 @login_required
 @require_GET
 def dashboard_sync(request: HttpRequest) -> HttpResponse:
-    return render(request, "kitchen/dashboard.html", {"overview": kitchen_overview_sync(user=request.user)})
+    tables_html, live_prices = dashboard_parts_sync(user=request.user)
+    return render(request, "kitchen/dashboard.html", {"tables_html": tables_html, "live_prices": live_prices})
 
 
 @require_GET

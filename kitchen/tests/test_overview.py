@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -122,12 +123,31 @@ def test_the_cached_overview_follows_price_and_recipe_changes(
 
 
 def test_the_spliced_json_overview_is_the_overview():
-    from kitchen.overview import _encode, _overview, _overview_json
+    from kitchen.overview import _encode, _overview_json
 
     tables = {"recipes": [{"id": 1, "name": "Beurre blanc \u2014 \"fin\"", "cost": {"total": "2.00"}}],
               "ingredients": [{"id": 2, "name": "Butter", "price": None}]}  # fmt: skip
     live = {"status": "ok", "detail": "feed", "quotes": {"butter": {"price": "12.5000"}}}
     spliced = json.loads(_overview_json(_encode(tables), live))
-    expected = _overview(tables, live)
-    assert list(spliced) == list(expected)
-    assert {**spliced, "generated_at": None} == {**expected, "generated_at": None}
+    assert list(spliced) == ["generated_at", "recipes", "ingredients", "live_prices"]
+    assert {**spliced, "generated_at": None} == {"generated_at": None, **tables, "live_prices": live}
+    assert datetime.fromisoformat(spliced["generated_at"]).tzinfo is not None
+
+
+def test_the_dashboard_tables_are_rendered_once_per_data_version(
+    chef_client, kitchen, feed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kitchen import overview
+
+    renders = []
+    real_render = overview.render_to_string
+    monkeypatch.setattr(overview, "render_to_string", lambda *a, **k: (renders.append(a[0]), real_render(*a, **k))[1])
+    url = reverse("kitchen:dashboard")
+    assert "2.00 EUR" in chef_client.get(url).content.decode()
+    assert "2.00 EUR" in chef_client.get(url).content.decode()
+    assert renders == ["kitchen/_dashboard_tables.html"]
+    with django_capture_on_commit_callbacks(execute=True):
+        kitchen.recipe_ingredients.update(quantity=Decimal("400"))
+        kitchen.save()  # a recipe change bumps the data version
+    assert "4.00 EUR" in chef_client.get(url).content.decode()
+    assert len(renders) == 2

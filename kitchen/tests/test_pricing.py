@@ -227,11 +227,15 @@ def test_refresh_prices_command_records_the_bundled_list():
 def test_the_pooled_client_is_closed_when_its_event_loop_ends():
     """Sync callers (asyncio.run, async_to_sync) run each call on a loop of its own."""
     import asyncio
+    import threading
 
     from kitchen.pricing.providers import http_client
 
     async def use():
         return http_client()
 
-    client = asyncio.run(use())
-    assert client.is_closed
+    clients = []
+    worker = threading.Thread(target=lambda: clients.append(asyncio.run(use())))  # a loop of its own
+    worker.start()
+    worker.join()
+    assert clients[0].is_closed
