@@ -44,6 +44,17 @@ def room_may_enter(*, user: AbstractBaseUser | AnonymousUser, name: str) -> bool
     return recipes_visible_to(user=user).filter(pk=recipe_id).exists()
 
 
+def room_for_page(*, user: AbstractBaseUser | AnonymousUser, name: str) -> Room | None:
+    """The room a page shows, or None if the user may not enter it. Reads only: a room that does
+    not exist yet is shown unsaved, and is created when the page's socket joins it (or by the
+    room form's POST), never by a GET."""
+    if not room_may_enter(user=user, name=name):
+        return None
+    return Room.objects.filter(name=name).select_related("recipe").first() or Room(
+        name=name, recipe_id=recipe_id_for_room(name)
+    )
+
+
 def message_as_event(message: Message) -> dict:
     return {
         "id": message.pk,

@@ -16,6 +16,10 @@ from chat.presence import presence_counts
 def index(request: HttpRequest) -> HttpResponse:
     form = OpenRoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            services.room_enter(name=form.cleaned_data["name"], user=request.user)
+        except services.RoomAccessDenied:
+            raise Http404("No such room") from None
         return redirect("chat:room", room=form.cleaned_data["name"])
     rooms = list(selectors.rooms_for_list(user=request.user)[:100])
     members = selectors.room_member_counts(room_ids=[r.pk for r in rooms])
@@ -27,8 +31,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def room(request: HttpRequest, room: str) -> HttpResponse:
-    try:
-        chat_room = services.room_enter(name=room, user=request.user)
-    except services.RoomAccessDenied:
-        raise Http404("No such room") from None
+    chat_room = selectors.room_for_page(user=request.user, name=room)
+    if chat_room is None:
+        raise Http404("No such room")
     return render(request, "chat/room.html", {"room": chat_room, "max_length": MESSAGE_MAX_LENGTH})

@@ -8,8 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.models import MESSAGE_MAX_LENGTH
-from chat.selectors import recipe_room_name
-from chat.services import room_enter
+from chat.selectors import recipe_room_name, room_for_page
 from core.decorators import alogin_required
 from core.numbers import decimal_text
 from core.shortcuts import arender
@@ -33,7 +32,7 @@ def recipe_detail(request: HttpRequest, recipe_id: int) -> HttpResponse:
     recipe = selectors.recipe_detail(user=request.user, recipe_id=recipe_id)
     if recipe is None:
         raise Http404("No such recipe")
-    chat_room = room_enter(name=recipe_room_name(recipe.pk), user=request.user)
+    chat_room = room_for_page(user=request.user, name=recipe_room_name(recipe.pk))
     return render(
         request,
         "kitchen/recipe_detail.html",

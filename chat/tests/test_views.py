@@ -11,11 +11,22 @@ pytestmark = pytest.mark.django_db
 
 
 class TestRoomPages:
-    def test_opening_a_room_creates_it_and_shows_the_widget(self, chef_client, chef):
+    def test_opening_a_room_page_shows_the_widget_and_writes_nothing(self, chef_client):
         response = chef_client.get("/chat/pass/")
         assert response.status_code == 200
         assert b'data-chat-room="pass"' in response.content
+        assert not Room.objects.exists()  # a GET is safe: the socket's join creates the room
+
+    def test_the_room_form_creates_the_room_and_the_membership(self, chef_client, chef):
+        response = chef_client.post(reverse("chat:index"), {"name": "pass"})
+        assert response["Location"] == "/chat/pass/"
         assert RoomMember.objects.filter(room__name="pass", user=chef.user).exists()
+
+    def test_a_recipe_page_creates_no_room(self, chef_client, chef):
+        recipe = RecipeFactory(owner=chef)
+        response = chef_client.get(reverse("kitchen:recipe-detail", args=[recipe.pk]))
+        assert f'data-chat-room="recipe-{recipe.pk}"'.encode() in response.content
+        assert not Room.objects.exists()
 
     @pytest.mark.parametrize("name", ["x" * 65, "%C3%A9t%C3%A9", "a%20b", "recipe-x", "recipe-424242"])
     def test_bad_or_unknown_room_names_are_404(self, chef_client, name):
@@ -42,9 +53,3 @@ class TestRoomPages:
 
         assert "#busy" in body
         assert f"recipe-{secret.pk}" not in body
-
-    def test_a_recipe_page_carries_its_room(self, chef_client, chef):
-        recipe = RecipeFactory(owner=chef)
-        response = chef_client.get(reverse("kitchen:recipe-detail", args=[recipe.pk]))
-        assert f'data-chat-room="recipe-{recipe.pk}"'.encode() in response.content
-        assert Room.objects.get(recipe=recipe).name == f"recipe-{recipe.pk}"
