@@ -11,14 +11,13 @@ from channels.db import database_sync_to_async
 from chat import selectors, services
 from chat.presence import presence_announce, presence_leave, presence_touch
 from core import ratelimit
-from core.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHORISED, JsonSocketConsumer
+from core.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
 from core.messages import MessageError, require_field
-from core.realtime import apublish, hub
+from core.realtime import apublish
 
 logger = logging.getLogger(__name__)
 
 CLOSE_ABUSE = 4429
-CLOSE_UNAVAILABLE = 1013  # "try again later": the client reconnects with backoff
 RATE_PER_SECOND = 5.0
 RATE_BURST = 10
 TYPING_INTERVAL = 2.0
@@ -51,24 +50,24 @@ class ChatConsumer(JsonSocketConsumer):
             return
         except Exception:
             logger.exception("could not open chat room %r", name)
-            await self.close(code=CLOSE_UNAVAILABLE)
+            await self.close(code=CLOSE_TRY_AGAIN)
             return
         self.room, self.topic = room, services.room_topic(room.name)
         await self.accept()
         try:
-            await hub().join(self.topic, self, self._deliver)
+            await self.topic_join(self.topic)
             await self.send_json({"type": "welcome", "room": room.name, "you": self._identity()})
             await self._touch_presence()
             await self._broadcast_presence()
         except Exception:  # Redis unreachable: the client retries with backoff and catches up
             logger.exception("could not join chat room %r", room.name)
-            await self.close(code=CLOSE_UNAVAILABLE)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
         if self.room is None:
             return
         try:
-            await hub().leave(self.topic, self)
+            await self.topic_leave()
             await presence_leave(
                 room=self.room.name,
                 connection_id=self.connection_id,
@@ -81,10 +80,6 @@ class ChatConsumer(JsonSocketConsumer):
 
     def _identity(self) -> dict:
         return {"id": self.user.pk, "name": self.user.get_username()}
-
-    async def _deliver(self, frame: str) -> None:
-        # The hot path of fan-out: straight to the server's send, no per-socket re-encoding.
-        await self.base_send({"type": "websocket.send", "text": frame})
 
     async def send_error(self, error: MessageError) -> None:
         await super().send_error(error)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from core.messages import MAX_FRAME_BYTES, MessageError, parse_json_object
+from core.outbox import SocketOutbox, close_soon
+from core.realtime import hub
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN = 1013  # "try again later": the client reconnects with backoff and catches up
 
 
 class JsonSocketConsumer(AsyncWebsocketConsumer):
@@ -42,6 +46,36 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, error: MessageError) -> None:
         await self.send_json(error.as_event())
+
+    # -- topics: events from core.realtime's hub, through an outbox of this socket's own ----------
+
+    _outbox: SocketOutbox | None = None
+    _topic: str = ""
+
+    async def topic_join(self, topic: str) -> None:
+        """Receive the topic's events. They are queued per socket (core/outbox.py), so a client
+        that stops reading never holds up the others; one that falls too far behind is closed."""
+        outbox = SocketOutbox(self.base_send, on_overflow=self._fell_behind)
+        try:
+            await hub().join(topic, self, outbox.deliver)
+        except BaseException:
+            outbox.close()
+            raise
+        self._outbox, self._topic = outbox, topic
+
+    async def topic_leave(self) -> None:
+        if self._outbox is not None:
+            self._outbox.close()
+            await hub().leave(self._topic, self)
+
+    def _fell_behind(self) -> None:
+        # Closing sends a frame, which waits for the stalled client: do it in a task, not in the
+        # hub's fan-out. If the client never reads again, uvicorn's keepalive ping times it out.
+        self._closing = asyncio.create_task(close_soon(self._close_behind))
+
+    async def _close_behind(self) -> None:
+        await hub().leave(self._topic, self)
+        await self.close(code=CLOSE_TRY_AGAIN)
 
 
 class HealthConsumer(JsonSocketConsumer):

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from core.consumers import CLOSE_UNAUTHORISED, JsonSocketConsumer
-from core.realtime import hub
 from kitchen.pricing.services import PRICES_TOPIC
 
 
 class PriceConsumer(JsonSocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
-        self.joined = False
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORISED)
             return
         await self.accept()
-        await hub().join(PRICES_TOPIC, self, self._deliver)
-        self.joined = True
+        await self.topic_join(PRICES_TOPIC)
 
     async def disconnect(self, code: int) -> None:
-        if self.joined:
-            await hub().leave(PRICES_TOPIC, self)
-
-    async def _deliver(self, frame: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": frame})
+        await self.topic_leave()
