@@ -1,9 +1,10 @@
 """Room fan-out: one Redis pub/sub subscription per topic per process, one encoded frame per event.
 
 Publishers (services, tasks, consumers) encode an event once and publish it to a topic. Each
-server process keeps one subscription per topic that has local sockets, and writes the same
-frame to every local socket: no per-member Redis round trip, no per-member re-encoding.
-Events leave only after the database transaction that produced them commits.
+server process keeps one subscription per topic that has local sockets, and hands the same
+frame to every local member: no per-member Redis round trip, no per-member re-encoding. A
+member's Deliver must not wait on its client: sockets queue frames in their outbox
+(core/outbox.py). Events leave only after the database transaction that produced them commits.
 """
 
 from __future__ import annotations
