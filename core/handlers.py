@@ -113,7 +113,7 @@ class ASGIHandler(asgi.ASGIHandler):
             # Read the listener's outcome without raising it from within a frame that holds it
             # (a reference cycle): the client left (RequestAborted) or the server misbehaved.
             error = listener.exception()
-            if not isinstance(error, RequestAborted):
+            if error is not None and not isinstance(error, RequestAborted):
                 body_file.close()
                 raise error from None
         finally:
