@@ -66,7 +66,7 @@ def dashboard_sync(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-async def overview(request: HttpRequest) -> JsonResponse:
+async def overview(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return _unauthenticated()
@@ -74,7 +74,7 @@ async def overview(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def overview_sync(request: HttpRequest) -> JsonResponse:
+def overview_sync(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return _unauthenticated()
     return HttpResponse(kitchen_overview_json_sync(user=request.user), content_type="application/json")
