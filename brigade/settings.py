@@ -158,6 +158,8 @@ PRICE_CURRENCY = env_str("PRICE_CURRENCY", "EUR")
 PRICE_HTTP_TIMEOUT = env_int("PRICE_HTTP_TIMEOUT_MS", default=2000, minimum=50, maximum=60000) / 1000
 # The dashboard waits this long for a live price check before rendering from stored prices.
 PRICE_LIVE_BUDGET = env_int("PRICE_LIVE_BUDGET_MS", default=300, minimum=10, maximum=10000) / 1000
+# Beat asks the provider for fresh prices this often (0: never; refresh by hand or from the admin).
+PRICE_REFRESH_SECONDS = env_int("PRICE_REFRESH_SECONDS", default=3600, maximum=7 * 24 * 3600)
 
 # E-mail (Celery tasks send through this).
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -190,6 +192,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
 }
+if PRICE_REFRESH_SECONDS:
+    CELERY_BEAT_SCHEDULE["refresh-prices"] = {
+        "task": "kitchen.tasks.refresh_prices",
+        "schedule": float(PRICE_REFRESH_SECONDS),
+        # A run still queued when the next one is due is dropped, not piled up behind it.
+        "options": {"expires": float(PRICE_REFRESH_SECONDS)},
+    }
 
 # Security: safe by default, relaxed only with DEBUG for local development.
 SESSION_COOKIE_HTTPONLY = True

@@ -28,7 +28,8 @@ class RunCommand:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = var_dir / f"run-{self.port}.log"
-        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port))
+        # Beat schedules the price refresh every 2 s here (an hour by default), so its run shows.
+        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port), PRICE_REFRESH_SECONDS="2")
         self._log_handle = self.log.open("wb")
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
@@ -126,6 +127,9 @@ def test_first_run_serves_everything_and_ctrl_c_leaves_nothing(var_dir):
         admin = client.get("/admin/kitchen/recipe/")
         assert admin.status_code == 200
         assert "Crème anglaise" in admin.text
+
+        # And beat's scheduled price refresh has run on the worker (from the bundled price list)
+        wait_for(lambda: "scheduled price refresh from offline" in run.output(), timeout=30, what="a price refresh")
 
         # When the user presses Ctrl-C
         code = run.ctrl_c()
