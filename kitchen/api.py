@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
@@ -16,7 +16,7 @@ from ninja.responses import Status
 from core.api import PageIn
 from core.numbers import decimal_text
 from kitchen import selectors, services
-from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe
+from kitchen.models import Category, Chef, Ingredient, Recipe
 from kitchen.overview import ingredient_row
 from kitchen.pricing.costing import recipe_cost
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
@@ -345,12 +345,7 @@ async def list_ingredients(request: HttpRequest, page: Query[PageIn]):
 
 @router.get("/ingredients/{ingredient_id}", response=IngredientDetailOut)
 async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
-    history = IngredientPrice.objects.order_by("-observed_at", "-id")[:50]
-    ingredient = (
-        await Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))
-        .filter(pk=ingredient_id)
-        .afirst()
-    )
+    ingredient = await selectors.ingredients_with_history().filter(pk=ingredient_id).afirst()
     if ingredient is None:
         raise Http404("no such ingredient")
     rows = [

@@ -55,6 +55,7 @@ def recipe_row(recipe) -> dict:
 def ingredient_row(ingredient: Ingredient) -> dict:
     return {
         "id": ingredient.pk,
+        "url": reverse("kitchen:ingredient-detail", args=[ingredient.pk]),
         "name": ingredient.name,
         "stock": decimal_text(ingredient.stock),
         "unit": ingredient.unit,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
-from kitchen.models import Recipe, RecipeIngredient
+from kitchen.models import Ingredient, IngredientPrice, Recipe, RecipeIngredient
+
+PRICE_HISTORY = 50
 
 
 def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
@@ -42,3 +44,9 @@ def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -
     if user.is_superuser or recipe.owner.user_id == user.pk:
         return True
     return recipe.collaborators.filter(user_id=user.pk).exists()
+
+
+def ingredients_with_history(*, limit: int = PRICE_HISTORY) -> QuerySet[Ingredient]:
+    """Ingredients with their `limit` newest price observations, newest first, as `.recent`."""
+    history = IngredientPrice.objects.order_by("-observed_at", "-id")[:limit]
+    return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))

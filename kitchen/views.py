@@ -13,6 +13,7 @@ from core.decorators import alogin_required
 from core.numbers import decimal_text
 from core.shortcuts import arender
 from kitchen import selectors, services
+from kitchen.charts import price_chart
 from kitchen.forms import LineFormSet, RecipeForm
 from kitchen.models import Chef
 from kitchen.overview import dashboard_parts, dashboard_parts_sync, kitchen_overview_json, kitchen_overview_json_sync
@@ -56,6 +57,17 @@ async def dashboard(request: HttpRequest) -> HttpResponse:
     """HTML dashboard: recipes, costs, stock and market prices gathered concurrently."""
     tables_html, live_prices = await dashboard_parts(user=await request.auser())
     return await arender(request, "kitchen/dashboard.html", {"tables_html": tables_html, "live_prices": live_prices})
+
+
+@login_required
+@require_GET
+def ingredient_detail(request: HttpRequest, ingredient_id: int) -> HttpResponse:
+    """An ingredient's stock, current price and price history, with a chart; the price updates live."""
+    ingredient = selectors.ingredients_with_history().filter(pk=ingredient_id).first()
+    if ingredient is None:
+        raise Http404("No such ingredient")
+    context = {"ingredient": ingredient, "history": ingredient.recent, "chart": price_chart(ingredient)}
+    return render(request, "kitchen/ingredient_detail.html", context)
 
 
 @login_required

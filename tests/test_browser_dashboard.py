@@ -46,3 +46,27 @@ def test_a_price_refresh_updates_open_dashboards_live(page, live_server_url):
     price.filter(has_text="15.0000 EUR/kg").wait_for()
     total.filter(has_text="3.00 EUR").wait_for()
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
+
+
+def test_the_ingredient_page_draws_its_history_and_updates_its_price_live(page, live_server_url):
+    chef = ChefFactory()
+    saffron = IngredientFactory(name="Saffron", unit="g", current_price=Decimal("9"))
+    log_in(page, live_server_url, chef.user.username)
+    page.wait_for_url(f"{live_server_url}/recipes/")
+
+    # Given the ingredient page, reached from the dashboard
+    page.goto(f"{live_server_url}/recipes/dashboard/")
+    page.get_by_role("link", name="Saffron").click()
+    page.wait_for_url(f"{live_server_url}/recipes/ingredients/{saffron.pk}/")
+    page.wait_for_selector("#connection-state[data-state=open]")
+    assert page.locator(".price-chart").count() == 0  # nothing recorded yet: no chart
+
+    # When a price is recorded, the current price changes in place
+    prices_record(quotes=[PriceQuote(ingredient="Saffron", price=Decimal("11"), currency="EUR", unit="g",
+                                     observed_at=datetime.now(tz=UTC), source="test")])  # fmt: skip
+    page.locator("[data-field=price]").filter(has_text="11.0000 EUR/g").wait_for()
+
+    # And after a reload the history and its chart show it
+    page.reload()
+    assert page.locator(".price-chart .dot").count() == 1
+    assert "11.0000 EUR/g" in page.locator("table").nth(1).text_content()

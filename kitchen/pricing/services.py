@@ -32,10 +32,15 @@ class RecordResult:
 
 def price_per_stock_unit(*, quote: PriceQuote, stock_unit: str) -> Decimal | None:
     """The quote's price for one unit of the ingredient's stock unit (None if not convertible)."""
-    one_stock_unit = convert(Decimal(1), stock_unit, quote.unit)
+    return unit_price_in(price=quote.price, unit=quote.unit, stock_unit=stock_unit)
+
+
+def unit_price_in(*, price: Decimal, unit: str, stock_unit: str) -> Decimal | None:
+    """A price per `unit` as a price per one `stock_unit` (None if the units do not convert)."""
+    one_stock_unit = convert(Decimal(1), stock_unit, unit)
     if one_stock_unit is None:
         return None
-    value = (quote.price * one_stock_unit).quantize(PRICE_PLACES)
+    value = (price * one_stock_unit).quantize(PRICE_PLACES)
     return value if value > 0 else None
 
 

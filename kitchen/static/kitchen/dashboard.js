@@ -1,5 +1,6 @@
-// Live prices: when the server says prices changed, update the changed ingredient rows at once
-// and re-read the (authorised) overview for recipe costs. All text goes in with textContent.
+// Live prices (the dashboard and ingredient pages): when the server says prices changed, update
+// the changed ingredient rows at once and, where recipe costs are shown, re-read the (authorised)
+// overview for them. All text goes in with textContent.
 import { openSocket } from "../core/connection.js";
 
 const config = document.getElementById("dashboard-config");
@@ -21,6 +22,7 @@ function applyIngredient(item) {
 }
 
 async function refreshCosts() {
+  if (!config.dataset.overviewUrl || !document.getElementById("recipe-costs")) return;
   const response = await fetch(config.dataset.overviewUrl, { headers: { Accept: "application/json" } });
   if (!response.ok) return;
   const overview = await response.json();
