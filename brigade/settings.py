@@ -188,17 +188,19 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The whole beat schedule lives here; django-celery-beat mirrors it into the database.
+# The whole beat schedule lives here; django-celery-beat mirrors it into the database at start
+# (entries use its field names: "expire_seconds", "enabled").
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
 }
-if PRICE_REFRESH_SECONDS:
-    CELERY_BEAT_SCHEDULE["refresh-prices"] = {
-        "task": "kitchen.tasks.refresh_prices",
-        "schedule": float(PRICE_REFRESH_SECONDS),
-        # A run still queued when the next one is due is dropped, not piled up behind it.
-        "options": {"expires": float(PRICE_REFRESH_SECONDS)},
-    }
+CELERY_BEAT_SCHEDULE["refresh-prices"] = {
+    "task": "kitchen.tasks.refresh_prices",
+    "schedule": float(PRICE_REFRESH_SECONDS or 3600),
+    # A run still queued when the next one is due is dropped, not piled up behind it.
+    "options": {"expire_seconds": PRICE_REFRESH_SECONDS or 3600},
+    # The database scheduler keeps entries that leave this dict, so 0 switches it off instead.
+    "enabled": PRICE_REFRESH_SECONDS > 0,
+}
 
 # Security: safe by default, relaxed only with DEBUG for local development.
 SESSION_COOKIE_HTTPONLY = True
