@@ -14,7 +14,6 @@ from kitchen.pricing.services import unit_price_in
 class PriceChart:
     width: int
     height: int
-    points: str  # the SVG polyline's "x,y x,y ..."
     dots: list[tuple[float, float]]
     low: Decimal
     high: Decimal
@@ -23,6 +22,11 @@ class PriceChart:
     currency: str
     unit: str
     count: int
+
+    @property
+    def points(self) -> str:
+        """The SVG polyline's "x,y x,y ..."."""
+        return " ".join(f"{x},{y}" for x, y in self.dots)
 
 
 def price_chart(ingredient: Ingredient, *, width: int = 640, height: int = 200, pad: int = 12) -> PriceChart | None:
@@ -56,7 +60,6 @@ def price_chart(ingredient: Ingredient, *, width: int = 640, height: int = 200, 
     return PriceChart(
         width=width,
         height=height,
-        points=" ".join(f"{px},{py}" for px, py in dots),
         dots=dots,
         low=low,
         high=high,

@@ -11,12 +11,11 @@ import pytest
 from django.urls import reverse
 
 from kitchen.models import Recipe
+from kitchen.tests.conftest import FEED
 from kitchen.tests.factories import ChefFactory, IngredientFactory, RecipeFactory, RecipeIngredientFactory
-from kitchen.tests.stub_http import Reply, StubServer
+from kitchen.tests.stub_http import Reply
 
 pytestmark = pytest.mark.django_db
-
-FEED = [{"ingredient": "Butter", "price": "12.5", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-21"}]
 
 
 @pytest.fixture
@@ -26,18 +25,6 @@ def kitchen(chef):
     RecipeIngredientFactory(recipe=mine, ingredient=butter, quantity=Decimal("200"), unit="g", position=1)
     RecipeFactory(owner=ChefFactory(), name="Someone's draft", status=Recipe.Status.DRAFT)
     return mine
-
-
-@pytest.fixture
-def feed(settings):
-    stub = StubServer()
-    base = stub.start()
-    stub.replies["/prices.json"] = Reply(body=json.dumps(FEED).encode())
-    settings.PRICE_PROVIDER = "feed"
-    settings.PRICE_FEED_URL = f"{base}/prices.json"
-    settings.PRICE_FEED_FORMAT = "json"
-    yield stub
-    stub.stop()
 
 
 @pytest.mark.parametrize("name", ["kitchen:overview", "kitchen:overview-sync"])

@@ -11,24 +11,11 @@ import pytest
 from kitchen.models import Ingredient, IngredientPrice
 from kitchen.tasks import refresh_prices
 from kitchen.tests.factories import IngredientFactory
-from kitchen.tests.stub_http import Reply, StubServer
+from kitchen.tests.stub_http import Reply
 
 pytestmark = pytest.mark.django_db
 
 LAST_WEEK = datetime(2026, 11, 14, tzinfo=UTC)  # older than the feed's observation
-FEED = [{"ingredient": "Butter", "price": "12.5", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-21"}]
-
-
-@pytest.fixture
-def feed(settings):
-    stub = StubServer()
-    base = stub.start()
-    stub.replies["/prices.json"] = Reply(body=json.dumps(FEED).encode())
-    settings.PRICE_PROVIDER = "feed"
-    settings.PRICE_FEED_URL = f"{base}/prices.json"
-    settings.PRICE_FEED_FORMAT = "json"
-    yield stub
-    stub.stop()
 
 
 def test_a_run_records_prices_and_a_second_run_changes_nothing(feed, django_capture_on_commit_callbacks, monkeypatch):
