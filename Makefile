@@ -12,7 +12,7 @@ run: $(RUN_STAMP)
 	@$(BIN)/python -m brigade.launcher
 
 test: $(DEV_STAMP)
-	@$(BIN)/python -m brigade.checks
+	@$(BIN)/python -m brigade.testrun
 
 venv: $(DEV_STAMP)
 

@@ -68,7 +68,7 @@ def session_cookie(user) -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    from core.sessions import SessionStore
+    from core.fastpath.sessions import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

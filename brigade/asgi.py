@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
 
-from core.handlers import get_asgi_application
+from core.fastpath.handlers import get_asgi_application
 
 # Django must be set up before anything imports models (consumers, routing).
 django_asgi_app = get_asgi_application()

@@ -27,8 +27,7 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 # Queue, cache and channel names per worker: parallel tests, parallel runs and a developer's
 # own `make run` on the same Redis never see each other's messages.
 os.environ["CELERY_QUEUE"] = _namespace
-os.environ["CACHE_KEY_PREFIX"] = _namespace
-os.environ["CHANNEL_LAYER_PREFIX"] = _namespace
+os.environ["REDIS_KEY_PREFIX"] = _namespace
 if "BRIGADE_VAR_DIR" not in os.environ:
     os.environ["BRIGADE_VAR_DIR"] = tempfile.mkdtemp(prefix="brigade-test-")
 

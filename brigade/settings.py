@@ -14,6 +14,7 @@ from brigade.config import (
     local_secret_key,
     redis_url,
 )
+from core.redis_clients import connection_options
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -47,14 +48,14 @@ INSTALLED_APPS = [
 
 # Django's standard middleware, run without thread hops on async requests (core/middleware.py).
 MIDDLEWARE = [
-    "core.middleware.InlineSecurityMiddleware",
+    "core.fastpath.middleware.InlineSecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "core.middleware.InlineSessionMiddleware",
-    "core.middleware.InlineCommonMiddleware",
-    "core.middleware.InlineCsrfViewMiddleware",
-    "core.middleware.InlineAuthenticationMiddleware",
-    "core.middleware.InlineMessageMiddleware",
-    "core.middleware.InlineXFrameOptionsMiddleware",
+    "core.fastpath.middleware.InlineSessionMiddleware",
+    "core.fastpath.middleware.InlineCommonMiddleware",
+    "core.fastpath.middleware.InlineCsrfViewMiddleware",
+    "core.fastpath.middleware.InlineAuthenticationMiddleware",
+    "core.fastpath.middleware.InlineMessageMiddleware",
+    "core.fastpath.middleware.InlineXFrameOptionsMiddleware",
 ]
 
 # Django's checks look for the exact dotted paths of these three; core/checks.py checks the
@@ -84,15 +85,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is
 # cached too (accounts/backends.py). An authenticated async request then needs no database query.
-SESSION_ENGINE = "core.sessions"
+SESSION_ENGINE = "core.fastpath.sessions"
 AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
 
 REDIS_URL = redis_url()
+# Every key and channel in Redis starts with this (core/redis_clients.py: key()).
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "brigade")
 CACHES = {
     "default": {
-        "BACKEND": "core.cache.RedisCache",  # native async methods
+        "BACKEND": "core.fastpath.cache.RedisCache",  # native async methods
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "brigade"),
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        # Pooled connections found dead after a Redis restart are retried, not failed.
+        "OPTIONS": connection_options(for_asyncio=False),
     }
 }
 
@@ -100,8 +105,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env_str("CHANNEL_LAYER_PREFIX", "brigade"),
+            "hosts": [{"address": REDIS_URL, **connection_options(for_asyncio=True)}],
+            "prefix": REDIS_KEY_PREFIX,
             "capacity": 1000,
             "expiry": 30,
         },

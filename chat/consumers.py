@@ -10,10 +10,10 @@ from channels.db import database_sync_to_async
 
 from chat import selectors, services
 from chat.presence import presence_announce, presence_leave, presence_touch
-from core import ratelimit
-from core.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
-from core.messages import MessageError, require_field
-from core.realtime import apublish
+from core.realtime import ratelimit
+from core.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
+from core.realtime.hub import apublish
+from core.realtime.messages import MessageError, require_field
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from chat.models import MESSAGE_MAX_LENGTH, Message, Room, RoomMember
 from chat.selectors import message_as_event, recipe_id_for_room, room_may_enter
-from core.messages import MessageError
-from core.realtime import publish_on_commit
+from core.realtime.hub import publish_on_commit
+from core.realtime.messages import MessageError
 
 
 class RoomAccessDenied(Exception):

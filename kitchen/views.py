@@ -16,7 +16,7 @@ from kitchen import selectors, services
 from kitchen.charts import price_chart
 from kitchen.forms import LineFormSet, RecipeForm
 from kitchen.models import Chef
-from kitchen.overview import dashboard_parts, dashboard_parts_sync, kitchen_overview_json, kitchen_overview_json_sync
+from kitchen.overview import dashboard_parts, kitchen_overview_json
 from kitchen.pricing.costing import recipe_cost
 
 
@@ -70,26 +70,12 @@ def ingredient_detail(request: HttpRequest, ingredient_id: int) -> HttpResponse:
     return render(request, "kitchen/ingredient_detail.html", context)
 
 
-@login_required
-@require_GET
-def dashboard_sync(request: HttpRequest) -> HttpResponse:
-    tables_html, live_prices = dashboard_parts_sync(user=request.user)
-    return render(request, "kitchen/dashboard.html", {"tables_html": tables_html, "live_prices": live_prices})
-
-
 @require_GET
 async def overview(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return _unauthenticated()
     return HttpResponse(await kitchen_overview_json(user=user), content_type="application/json")
-
-
-@require_GET
-def overview_sync(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _unauthenticated()
-    return HttpResponse(kitchen_overview_json_sync(user=request.user), content_type="application/json")
 
 
 def _lines(formset) -> list[services.LineInput]:

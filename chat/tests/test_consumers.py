@@ -274,7 +274,7 @@ class TestFailures:
     async def test_an_unreachable_redis_closes_with_try_again_later_not_a_crash(self, alice, monkeypatch):
         import redis
 
-        from core import consumers
+        from core.realtime import consumers
 
         class DownHub:
             async def join(self, *args):

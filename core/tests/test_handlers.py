@@ -13,7 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.test import override_settings
 from django.urls import path
 
-from core import handlers
+from core.fastpath import handlers
 
 seen: dict[str, object] = {}
 

@@ -27,6 +27,7 @@ import httpx
 from django.conf import settings
 from httpx_aiohttp import AiohttpTransport
 
+from core.redis_clients import LoopLocal
 from kitchen.pricing.units import known_unit
 
 logger = logging.getLogger(__name__)
@@ -149,16 +150,13 @@ class PriceProvider(Protocol):
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-_clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, object]] = {}
+_clients: LoopLocal[tuple[httpx.AsyncClient, object] | None] = LoopLocal(lambda: None)
 
 
 def http_client() -> httpx.AsyncClient:
     """One pooled client per event loop: connections are reused across requests."""
-    loop = asyncio.get_running_loop()
-    entry = _clients.get(loop)
+    entry = _clients.get()
     if entry is None or entry[0].is_closed:
-        for stale in [other for other in _clients if other.is_closed()]:
-            del _clients[stale]
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         client = httpx.AsyncClient(
             # httpcore's pool polls every idle connection on each request (O(pool) syscalls, measured
@@ -169,7 +167,7 @@ def http_client() -> httpx.AsyncClient:
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
-        entry = _clients[loop] = (client, _close_with_loop(client))
+        entry = _clients.replace((client, _close_with_loop(client)))
     return entry[0]
 
 
@@ -202,7 +200,7 @@ def _timed_out(exc: httpx.TransportError) -> bool:
 
 async def close_http_client() -> None:
     """Close this loop's client: for short-lived loops (a sync view's asyncio.run)."""
-    entry = _clients.pop(asyncio.get_running_loop(), None)
+    entry = _clients.pop()
     if entry is not None:
         await entry[1].aclose()  # the guard: closes the client
 

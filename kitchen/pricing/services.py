@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from core.realtime import publish_on_commit
+from core.realtime.hub import publish_on_commit
 from kitchen.models import Ingredient, IngredientPrice
 from kitchen.pricing.providers import IngredientRef, PriceProvider, PriceQuote, close_http_client
 from kitchen.pricing.units import convert

@@ -1,7 +1,8 @@
 // Live prices (the dashboard and ingredient pages): when the server says prices changed, update
 // the changed ingredient rows at once and, where recipe costs are shown, re-read the (authorised)
-// overview for them. All text goes in with textContent.
-import { openSocket } from "../core/connection.js";
+// overview for them. After a reconnect or a server resync, everything is re-read from the
+// overview (events sent meanwhile are lost). All text goes in with textContent.
+import { connectPage } from "../core/connection.js";
 
 const config = document.getElementById("dashboard-config");
 
@@ -21,11 +22,26 @@ function applyIngredient(item) {
   setCell(row, "priced_at", item.priced_at ? item.priced_at.slice(0, 10) : "—");
 }
 
-async function refreshCosts() {
-  if (!config.dataset.overviewUrl || !document.getElementById("recipe-costs")) return;
+async function readOverview() {
+  if (!config.dataset.overviewUrl) return null;
   const response = await fetch(config.dataset.overviewUrl, { headers: { Accept: "application/json" } });
-  if (!response.ok) return;
-  const overview = await response.json();
+  return response.ok ? response.json() : null;
+}
+
+async function refreshCosts() {
+  if (!document.getElementById("recipe-costs")) return;
+  applyCosts(await readOverview());
+}
+
+async function refreshAll() {
+  const overview = await readOverview();
+  if (!overview) return;
+  overview.ingredients.forEach(applyIngredient);
+  applyCosts(overview);
+}
+
+function applyCosts(overview) {
+  if (!overview) return;
   for (const recipe of overview.recipes) {
     const row = document.querySelector(`#recipe-costs tr[data-recipe-id="${Number(recipe.id)}"]`);
     if (!row) continue;
@@ -37,12 +53,11 @@ async function refreshCosts() {
 }
 
 if (config) {
-  openSocket(config.dataset.socketPath, {
+  connectPage(config, {
+    onResync: refreshAll,
     onMessage(data) {
       if (data.type === "prices") {
         data.ingredients.forEach(applyIngredient);
-        refreshCosts();
-      } else if (data.type === "resync") {
         refreshCosts();
       }
     },

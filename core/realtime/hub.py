@@ -4,7 +4,7 @@ Publishers (services, tasks, consumers) encode an event once and publish it to a
 server process keeps one subscription per topic that has local sockets, and hands the same
 frame to every local member: no per-member Redis round trip, no per-member re-encoding. A
 member's Deliver must not wait on its client: sockets queue frames in their outbox
-(core/outbox.py). Events leave only after the database transaction that produced them commits.
+(core/realtime/outbox.py). Events leave only after the database transaction that produced them commits.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from functools import cache
 
 import redis
 import redis.asyncio as aioredis
-from django.conf import settings
 from django.db import transaction
 
-from core.cache import async_redis_client
+from core.redis_clients import LoopLocal, key, new_async_client, sync_client
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +34,7 @@ def encode(event: dict) -> str:
 
 
 def _channel(topic: str) -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:rt:{topic}"
-
-
-@cache
-def sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return key("rt", topic)
 
 
 def publish_on_commit(topic: str, event: dict) -> None:
@@ -68,7 +61,7 @@ class Hub:
     """Per-process registry of local sockets by topic, fed by one Redis pub/sub connection."""
 
     def __init__(self) -> None:
-        self.client = async_redis_client(settings.REDIS_URL)
+        self.client = new_async_client()
         self._members: dict[str, dict[object, Deliver]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task | None = None
@@ -152,14 +145,9 @@ class Hub:
             await self._fan_out(topic, RESYNC_FRAME)
 
 
-_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_hubs: LoopLocal[Hub] = LoopLocal(Hub)
 
 
 def hub() -> Hub:
-    loop = asyncio.get_running_loop()
-    instance = _hubs.get(loop)
-    if instance is None:
-        for stale in [other for other in _hubs if other.is_closed()]:
-            del _hubs[stale]
-        instance = _hubs[loop] = Hub()
-    return instance
+    """This event loop's hub."""
+    return _hubs.get()

@@ -11,9 +11,7 @@ every cache object with the same settings shares the same pools.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from functools import cached_property
 
 import redis.asyncio as aioredis
@@ -21,23 +19,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-ASYNC_POOL_SIZE = 64
-
-
-def async_redis_client(url: str) -> aioredis.Redis:
-    """A client for the current event loop whose pool waits for a free connection under load.
-
-    redis-py's default async pool raises "Too many connections" past 100 concurrent commands;
-    a burst of requests should queue for a few milliseconds instead.
-    """
-    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=ASYNC_POOL_SIZE, timeout=5)
-    return aioredis.Redis(connection_pool=pool)
-
-
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]] = (
-    weakref.WeakKeyDictionary()
-)
-
+from core.redis_clients import async_client
 
 _sync_clients: dict[tuple, RedisCacheClient] = {}
 _sync_clients_lock = threading.Lock()
@@ -60,11 +42,7 @@ class RedisCache(DjangoRedisCache):
         clients live at module level, one per event loop and server, or every request would
         open a new connection.
         """
-        clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
-        client = clients.get(self._servers[0])
-        if client is None:
-            client = clients[self._servers[0]] = async_redis_client(self._servers[0])
-        return client
+        return async_client(self._servers[0])
 
     async def aget(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib.sessions.backends import cached_db
 
-from core.nearcache import NearCache
+from core.fastpath.nearcache import NearCache
 
 NEAR_SECONDS = 60
 _near = NearCache("sessions", max_age=NEAR_SECONDS)

@@ -3,7 +3,7 @@
 Every signed-in request reads the same few entries: its session, its user, the kitchen data
 version. From Redis each is a round trip of about 0.1 ms of CPU with redis-py; from this
 process's memory it is a dictionary lookup. A NearCache keeps copies here and drops one
-when any process publishes its key on the cache's topic (through core.realtime's single
+when any process publishes its key on the cache's topic (through core.realtime.hub's single
 pub/sub connection per process), so a logout, a password change or a price update in one
 process is seen by the others within a millisecond or so.
 
@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.realtime import RESYNC_FRAME, apublish_raw, hub, publish_raw, publish_raw_on_commit
+from core.realtime.hub import RESYNC_FRAME, apublish_raw, hub, publish_raw, publish_raw_on_commit
+from core.redis_clients import LoopLocal
 
 
 class _LoopState:
@@ -44,7 +44,7 @@ class NearCache:
         self.max_age = max_age
         self.max_entries = max_entries
         self.copy_value = copy_value
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._states: LoopLocal[_LoopState] = LoopLocal(_LoopState)
 
     async def get(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
         """The value for `key`: this process's copy, or `load()` (kept if not None)."""
@@ -74,12 +74,11 @@ class NearCache:
         await apublish_raw(self.topic, key)
 
     def _state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        state = self._states.get(loop)
-        if state is None:
-            state = self._states[loop] = _LoopState()
+        state = self._states.get()
         if not state.live and (state.joining is None or state.joining.done()):
-            state.joining = loop.create_task(self._join(state), name=f"nearcache-join-{self.topic}")
+            state.joining = asyncio.get_running_loop().create_task(
+                self._join(state), name=f"nearcache-join-{self.topic}"
+            )
         return state
 
     async def _join(self, state: _LoopState) -> None:
