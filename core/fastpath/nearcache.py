@@ -9,7 +9,7 @@ process is seen by the others within a millisecond or so.
 
 Safety rules:
 - copies are served only once subscribed, and not while the hub's Redis connection is lost;
-  when it is back the hub sends RESYNC_FRAME and everything is forgotten (messages may have
+  when it is lost and when it is back, everything is forgotten (messages may have
   been missed while away);
 - a load that overlaps an invalidation is returned but not kept (generation counter), so a
   value read just before a change cannot outlive the change;
@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.realtime.hub import RESYNC_FRAME, apublish_raw, hub, publish_raw, publish_raw_on_commit
+from core.realtime.hub import apublish_raw, hub, publish_raw, publish_raw_on_commit
 from core.redis_clients import LoopLocal
 
 
@@ -84,13 +84,15 @@ class NearCache:
     async def _join(self, state: _LoopState) -> None:
         async def deliver(frame: str) -> None:
             state.generation += 1
-            if frame == RESYNC_FRAME:
-                state.values.clear()
-            else:
-                state.values.pop(frame, None)
+            state.values.pop(frame, None)
+
+        async def forget_everything() -> None:
+            # Invalidations published while the hub was away are lost: nothing kept can be trusted.
+            state.generation += 1
+            state.values.clear()
 
         try:
-            await hub().join(self.topic, self, deliver)
+            await hub().join(self.topic, self, deliver, on_resync=forget_everything, on_stale=forget_everything)
         except Exception:  # Redis is down: serve without copies, try again on the next get
             return
         state.values.clear()

@@ -13,20 +13,30 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable
 
 import redis
 import redis.asyncio as aioredis
+from django.conf import settings
 from django.db import transaction
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
 
-from core.redis_clients import LoopLocal, key, new_async_client, sync_client
+from core.redis_clients import HEALTH_CHECK_SECONDS, LoopLocal, async_client, key, sync_client
 
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[str], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
 
 # A frame that tells clients "you may have missed events: fetch what is new".
 RESYNC_FRAME = json.dumps({"type": "resync"})
+# A frame that tells clients "live events cannot reach you now" (the hub lost Redis).
+STALE_FRAME = json.dumps({"type": "stale"})
+# Backoff between attempts to get the subscriptions back after a lost connection.
+RECOVERY_FIRST_DELAY = 0.1
+RECOVERY_MAX_DELAY = 2.0
 
 
 def encode(event: dict) -> str:
@@ -58,62 +68,103 @@ async def apublish_raw(topic: str, frame: str) -> None:
 
 
 class Hub:
-    """Per-process registry of local sockets by topic, fed by one Redis pub/sub connection."""
+    """Per-process registry of local sockets by topic, fed by one Redis pub/sub connection.
+
+    When that connection is lost, every member is told at once that it is not live (its
+    `on_stale` hook: JSON sockets get {"type": "stale"}), and the hub retries with backoff, for
+    as long as it takes, until its subscriptions are back. Events published meanwhile are lost,
+    so then every member's `on_resync` hook runs (JSON sockets get {"type": "resync"} and fetch
+    what is new; a near cache forgets everything; a binary socket re-syncs from stored state).
+    """
 
     def __init__(self) -> None:
-        self.client = new_async_client()
+        self.client = async_client()
+        # Its own connection, without redis-py's retries: a pub/sub connection that reconnects on
+        # its own would hide the gap, and members must hear of it to catch up.
+        self._pubsub_client = aioredis.Redis.from_url(
+            settings.REDIS_URL,
+            retry=AsyncRetry(NoBackoff(), 0),
+            health_check_interval=HEALTH_CHECK_SECONDS,
+            socket_connect_timeout=2,
+        )
         self._members: dict[str, dict[object, Deliver]] = {}
+        self._hooks: dict[tuple[str, object], tuple[Hook | None, Hook | None]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
-        self._reader: asyncio.Task | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._has_topics = asyncio.Event()
         # False from a lost Redis connection until the subscriptions are restored.
         self.healthy = True
+        self.recoveries = 0  # how many times the connection was lost and restored (for tests and logs)
 
-    async def join(self, topic: str, member: object, deliver: Deliver) -> None:
+    async def join(
+        self,
+        topic: str,
+        member: object,
+        deliver: Deliver,
+        *,
+        on_resync: Hook | None = None,
+        on_stale: Hook | None = None,
+    ) -> None:
+        """Deliver the topic's frames to `member`; the hooks default to sending resync and stale frames."""
         async with self._lock:
             members = self._members.setdefault(topic, {})
             members[member] = deliver
+            if on_resync is not None or on_stale is not None:
+                self._hooks[(topic, member)] = (on_resync, on_stale)
             if len(members) == 1:
-                await self._ensure_pubsub()
-                await self._pubsub.subscribe(_channel(topic))
+                try:
+                    self._ensure_reader()
+                    await self._subscription().subscribe(_channel(topic))
+                except BaseException:
+                    self._forget(topic, member)
+                    raise
                 self._has_topics.set()
 
     async def leave(self, topic: str, member: object) -> None:
         async with self._lock:
-            members = self._members.get(topic)
-            if not members or members.pop(member, None) is None:
+            if not self._forget(topic, member) or topic in self._members:
                 return
-            if not members:
-                del self._members[topic]
-                if not self._members:
-                    self._has_topics.clear()
-                if self._pubsub is not None:
-                    with contextlib.suppress(redis.RedisError, OSError):
-                        await self._pubsub.unsubscribe(_channel(topic))
+            if self._pubsub is not None:
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self._pubsub.unsubscribe(_channel(topic))
 
-    async def _ensure_pubsub(self) -> None:
+    def _forget(self, topic: str, member: object) -> bool:
+        members = self._members.get(topic)
+        if not members or members.pop(member, None) is None:
+            return False
+        self._hooks.pop((topic, member), None)
+        if not members:
+            del self._members[topic]
+            if not self._members:
+                self._has_topics.clear()
+        return True
+
+    def _subscription(self) -> aioredis.client.PubSub:
         if self._pubsub is None:
-            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = self._pubsub_client.pubsub(ignore_subscribe_messages=True)
+        return self._pubsub
+
+    def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._read(), name="realtime-hub-reader")
 
     async def _read(self) -> None:
         prefix_len = len(_channel(""))
         while True:
+            pubsub = self._subscription()
             try:
-                if not self._members or not self._pubsub.subscribed:
+                if not self._members or not pubsub.subscribed:
                     await asyncio.wait_for(self._has_topics.wait(), timeout=1.0)
-                    if not self._pubsub.subscribed:
+                    if not pubsub.subscribed:
                         await asyncio.sleep(0.01)  # subscribed a moment ago: confirmation pending
                     continue
-                message = await self._pubsub.get_message(timeout=1.0)
+                message = await pubsub.get_message(timeout=1.0)
             except TimeoutError:
                 continue
-            except (redis.ConnectionError, redis.TimeoutError, OSError):
-                logger.warning("realtime hub lost Redis; resubscribing")
-                self.healthy = False
-                await self._resubscribe()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                logger.warning("realtime hub lost Redis (%s); resubscribing until it is back", error)
+                await self._recover()
                 continue
             if message is None or message["type"] != "message":
                 continue
@@ -128,21 +179,48 @@ class Hub:
             except Exception:  # one broken socket must not stop the others
                 logger.debug("delivery to a socket failed", exc_info=True)
 
-    async def _resubscribe(self) -> None:
-        await asyncio.sleep(0.5)
-        async with self._lock:
-            with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
-            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+    async def _recover(self) -> None:
+        """Tell members they are not live, resubscribe with backoff until it works, then resync them."""
+        self.healthy = False
+        await self._notify(STALE_FRAME, hook=1)
+        delay = RECOVERY_FIRST_DELAY
+        attempts = 0
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 (jitter, not security)
+            delay = min(delay * 2, RECOVERY_MAX_DELAY)
+            attempts += 1
             try:
-                if self._members:
-                    await self._pubsub.subscribe(*(_channel(t) for t in self._members))
-            except (redis.ConnectionError, redis.TimeoutError, OSError):
-                return
+                async with self._lock:
+                    await self._resubscribe()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                if attempts % 10 == 0:
+                    logger.warning("realtime hub still cannot reach Redis after %d tries: %s", attempts, error)
+                continue
+            break
         self.healthy = True
-        # Events published while we were away are lost here: tell clients to catch up.
-        for topic in list(self._members):
-            await self._fan_out(topic, RESYNC_FRAME)
+        self.recoveries += 1
+        logger.warning("realtime hub is back on Redis after %d tries; members resync", attempts)
+        await self._notify(RESYNC_FRAME, hook=0)
+
+    async def _resubscribe(self) -> None:
+        """A new pub/sub connection subscribed to every topic with local members (raises if Redis is away)."""
+        old, self._pubsub = self._pubsub, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.aclose()
+        await self._pubsub_client.ping()
+        if self._members:
+            await self._subscription().subscribe(*(_channel(topic) for topic in self._members))
+
+    async def _notify(self, frame: str, *, hook: int) -> None:
+        for topic, members in list(self._members.items()):
+            for member, deliver in list(members.items()):
+                custom = self._hooks.get((topic, member))
+                action = custom[hook] if custom is not None else None
+                try:
+                    await (action() if action is not None else deliver(frame))
+                except Exception:
+                    logger.debug("a member's %s hook failed", "resync" if hook == 0 else "stale", exc_info=True)
 
 
 _hubs: LoopLocal[Hub] = LoopLocal(Hub)

@@ -111,5 +111,5 @@ async def test_a_resync_forgets_everything_and_a_lost_connection_serves_no_copie
         assert source.loads == 3
     finally:
         hub().healthy = True
-    await hub()._fan_out(near.topic, RESYNC_FRAME)
+    await hub()._notify(RESYNC_FRAME, hook=0)
     assert near._states.get().values == {}
