@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from core.realtime.hub import apublish
-from core.redis_clients import LoopLocal, async_client, key, sync_client
+from core.redis_clients import REDIS_DOWN, LoopLocal, async_client, key, sync_client
 
 TTL_SECONDS = 60  # a connection that has not pinged for this long is gone (e.g. its process died)
 ANNOUNCE_DELAY = 0.3  # joins and leaves within this window go out as one presence event
@@ -46,13 +46,16 @@ async def presence_list(*, room: str) -> list[dict]:
     return [{"id": uid, "name": name} for uid, name in sorted(users.items(), key=lambda item: item[1].lower())]
 
 
-def presence_counts(*, rooms: list[str]) -> dict[str, int]:
-    """Online users per room (sync: for the room list page)."""
+def presence_counts(*, rooms: list[str]) -> dict[str, int | None]:
+    """Online users per room (sync: for the room list page); None for each while Redis is unreachable."""
     now = time.time()
-    with sync_client().pipeline(transaction=False) as pipe:
-        for room in rooms:
-            pipe.zrangebyscore(_key(room), now, "+inf")
-        results = pipe.execute()
+    try:
+        with sync_client().pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.zrangebyscore(_key(room), now, "+inf")
+            results = pipe.execute()
+    except REDIS_DOWN:
+        return dict.fromkeys(rooms)
     return {
         room: len({raw.decode().split(":", 2)[1] for raw in members})
         for room, members in zip(rooms, results, strict=True)

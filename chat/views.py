@@ -24,7 +24,7 @@ def index(request: HttpRequest) -> HttpResponse:
     rooms = list(selectors.rooms_for_list(user=request.user)[:100])
     members = selectors.room_member_counts(room_ids=[r.pk for r in rooms])
     online = presence_counts(rooms=[r.name for r in rooms])
-    rows = [{"room": r, "members": members.get(r.pk, 0), "online": online.get(r.name, 0)} for r in rooms]
+    rows = [{"room": r, "members": members.get(r.pk, 0), "online": online.get(r.name)} for r in rooms]
     return render(request, "chat/index.html", {"rows": rows, "form": form}, status=400 if form.errors else 200)
 
 

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from brigade.celery import app as celery_app
+from core.redis_clients import REDIS_DOWN, async_client
 
 CHECK_TIMEOUT = 2.0
 WORKER_PING_TIMEOUT = 0.5
@@ -61,7 +62,9 @@ async def check_channel_layer() -> PartState:
 
 
 def _ping_workers() -> PartState:
-    replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT) or []
+    # A connection of its own each time: a pooled one may have died with a Redis restart.
+    with celery_app.connection_for_write() as connection:
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT, connection=connection) or []
     workers = sorted(name for reply in replies for name in reply)
     if not workers:
         return PartState(ok=False, detail="no Celery worker answered a ping")
@@ -72,10 +75,21 @@ async def check_celery_workers() -> PartState:
     return await asyncio.to_thread(_ping_workers)
 
 
+# The newest heartbeat this process has read: a Redis that restarts empty loses the key, and beat
+# writes the next one only up to 30 s later.
+_heartbeat_seen = 0.0
+
+
 async def check_beat() -> PartState:
+    global _heartbeat_seen
     last = await cache.aget(HEARTBEAT_KEY)
     if last is None:
+        uptime = await _redis_uptime()
+        seen_age = time.time() - _heartbeat_seen
+        if uptime is not None and uptime < seen_age < HEARTBEAT_MAX_AGE:
+            return PartState(ok=True, detail=f"last heartbeat {seen_age:.0f}s ago, before Redis restarted")
         return PartState(ok=False, detail="no heartbeat from Celery beat yet")
+    _heartbeat_seen = max(_heartbeat_seen, float(last))
     age = time.time() - float(last)
     seen = datetime.fromtimestamp(float(last), tz=UTC).isoformat()
     return PartState(
@@ -83,6 +97,14 @@ async def check_beat() -> PartState:
         detail=f"last heartbeat {age:.0f}s ago",
         extra={"last_seen": seen},
     )
+
+
+async def _redis_uptime() -> float | None:
+    try:
+        info = await async_client().info("server")
+    except REDIS_DOWN:
+        return None
+    return float(info.get("uptime_in_seconds", 0))
 
 
 CHECKS = {

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from django.core.serializers.json import DjangoJSONEncoder
 
 from core.fastpath.nearcache import NearCache
-from core.redis_clients import async_client, key, sync_client
+from core.redis_clients import REDIS_DOWN, async_client, key, sync_client
 
 CACHE_SECONDS = 600  # a safety net: the version changes on every relevant write
 
@@ -55,26 +55,39 @@ class VersionedMemo:
         sync_client().incr(self._version_key())
         self._near_version.invalidate("version")
 
-    async def version(self) -> int:
-        """The data version: read from Redis once, then kept until a bump is announced."""
+    async def version(self) -> int | None:
+        """The data version: read from Redis once, then kept until a bump is announced.
+
+        None while Redis is unreachable: `entry` then computes afresh and keeps nothing.
+        """
 
         async def load() -> int:
             return int(await async_client().get(self._version_key()) or 0)
 
-        return int(await self._near_version.get("version", load))
+        try:
+            return int(await self._near_version.get("version", load))
+        except REDIS_DOWN:
+            return None
 
-    async def get(self, name: str, version: int, compute: Callable[[], Awaitable[Any]]) -> Any:
+    async def get(self, name: str, version: int | None, compute: Callable[[], Awaitable[Any]]) -> Any:
         return (await self.entry(name, version, compute)).value
 
-    async def entry(self, name: str, version: int, compute: Callable[[], Awaitable[Any]]) -> Memo:
+    async def entry(self, name: str, version: int | None, compute: Callable[[], Awaitable[Any]]) -> Memo:
+        if version is None:  # Redis is unreachable: nothing can be shared or trusted
+            text = encode(await compute())
+            return Memo(-1, json.loads(text), text, {})
         memo = self._values.get(name)
         if memo is not None and memo.version == version:
             return memo
         client, entry_key = async_client(), self._key(name, version)
-        text = await client.get(entry_key)
-        if text is None:
+        try:
+            text = await client.get(entry_key)
+            if text is None:
+                text = encode(await compute())
+                await client.set(entry_key, text, ex=CACHE_SECONDS)
+        except REDIS_DOWN:
             text = encode(await compute())
-            await client.set(entry_key, text, ex=CACHE_SECONDS)
+            return Memo(-1, json.loads(text), text, {})
         return self._keep(name, version, text)
 
     def version_sync(self) -> int:

@@ -38,6 +38,9 @@ ASYNC_POOL_SIZE = 64
 RETRIES = 3
 HEALTH_CHECK_SECONDS = 5
 _RETRY_ON = (RedisConnectionError, RedisTimeoutError, ConnectionResetError, OSError)
+# What a call raises while Redis is unreachable (after the retries): callers that can do without
+# Redis catch exactly this.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def key(*parts: object) -> str:

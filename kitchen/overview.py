@@ -116,7 +116,7 @@ def _tables_compute(user):
     return compute
 
 
-async def _price_refs(version: int) -> list[IngredientRef]:
+async def _price_refs(version: int | None) -> list[IngredientRef]:
     async def compute() -> list[list[str]]:
         return [list(pair) async for pair in ingredient_refs()]
 

@@ -7,11 +7,18 @@ This subclass runs the common async methods on `redis.asyncio`, one connection p
 loop, with the same keys and the same serializer as the sync methods, so both sides share entries.
 Django also makes a new cache object (and so a new connection pool) per request context; here
 every cache object with the same settings shares the same pools.
+
+While Redis is unreachable the cache degrades instead of failing the request: a read is a miss,
+a write is skipped, and both are logged (as django-redis' IGNORE_EXCEPTIONS does). Everything
+Brigade caches can be rebuilt from the database, so pages that need only the database still
+render while Redis restarts.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from functools import cached_property
 
 import redis.asyncio as aioredis
@@ -19,7 +26,9 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from core.redis_clients import async_client
+from core.redis_clients import REDIS_DOWN, async_client
+
+logger = logging.getLogger(__name__)
 
 _sync_clients: dict[tuple, RedisCacheClient] = {}
 _sync_clients_lock = threading.Lock()
@@ -46,16 +55,23 @@ class RedisCache(DjangoRedisCache):
 
     async def aget(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
-        value = await self._aclient().get(key)
+        try:
+            value = await self._aclient().get(key)
+        except REDIS_DOWN as error:
+            _log_down("get", error)
+            return default
         return default if value is None else self._cache._serializer.loads(value)
 
     async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:  # noqa: ASYNC109 (Django's signature)
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        if timeout == 0:
-            await self._aclient().delete(key)
-        else:
-            await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)
+        try:
+            if timeout == 0:
+                await self._aclient().delete(key)
+            else:
+                await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)
+        except REDIS_DOWN as error:
+            _log_down("set", error)
 
     async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
         key = self.make_and_validate_key(key, version=version)
@@ -69,7 +85,11 @@ class RedisCache(DjangoRedisCache):
 
     async def adelete(self, key, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        return bool(await self._aclient().delete(key))
+        try:
+            return bool(await self._aclient().delete(key))
+        except REDIS_DOWN as error:
+            _log_down("delete", error)
+            return False
 
     async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
         key = self.make_and_validate_key(key, version=version)
@@ -81,3 +101,37 @@ class RedisCache(DjangoRedisCache):
     async def ahas_key(self, key, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return bool(await self._aclient().exists(key))
+
+    # -- while Redis is away: a miss, not an error --------------------------------------------
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except REDIS_DOWN as error:
+            _log_down("get", error)
+            return default
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        try:
+            super().set(key, value, timeout, version)
+        except REDIS_DOWN as error:
+            _log_down("set", error)
+
+    def delete(self, key, version=None) -> bool:
+        try:
+            return super().delete(key, version)
+        except REDIS_DOWN as error:
+            _log_down("delete", error)
+            return False
+
+
+_last_logged = 0.0
+
+
+def _log_down(operation: str, error: Exception) -> None:
+    """One line every 10 s at most: every request would log otherwise."""
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= 10:
+        _last_logged = now
+        logger.warning("cache %s skipped (and others like it), Redis is unreachable: %s", operation, error)
