@@ -6,10 +6,14 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format venv bench clean
+.PHONY: run test manage lint format venv bench clean
 
 run: $(RUN_STAMP)
 	@$(BIN)/python -m brigade.launcher
+
+# Any management command against the local set-up of `make run`: make manage ARGS="createsuperuser"
+manage: $(RUN_STAMP)
+	@$(BIN)/python -m brigade.launcher manage $(ARGS)
 
 test: $(DEV_STAMP)
 	@$(BIN)/python -m brigade.testrun

@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
@@ -27,6 +27,7 @@ router = Router(tags=["kitchen"])
 UnitCode = Literal["g", "kg", "ml", "l", "tsp", "tbsp", "cup", "piece", "pinch"]
 Difficulty = Literal["easy", "medium", "hard"]
 RecipeStatus = Literal["draft", "completed"]
+RecipeSort = Literal["newest", "popular", "name", "quickest"]  # kitchen.selectors.RECIPE_SORTS
 Id = Field(..., ge=1, lt=2**63)
 RecipeId = Annotated[int, Path(ge=1, lt=2**63)]
 
@@ -118,8 +119,10 @@ class RecipePatch(Schema):
 class RecipeFilters(PageIn):
     status: RecipeStatus | None = None
     difficulty: Difficulty | None = None
-    q: str | None = Field(None, max_length=100)
+    q: str | None = Field(None, max_length=100, description="in the name or description")
     chef: str | None = Field(None, max_length=150, description="username")
+    category: str | None = Field(None, max_length=60, description="category slug")
+    sort: RecipeSort = "newest"
 
 
 class ChefOut(Schema):
@@ -154,7 +157,7 @@ class IngredientDetailOut(IngredientOut):
 
 class PriceIn(Schema):
     price: Decimal = Field(..., gt=0, le=10_000, max_digits=12, decimal_places=4)
-    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="PRICE_CURRENCY when left out")
     unit: UnitCode
     observed_at: datetime | None = None
 
@@ -285,17 +288,12 @@ def _require_staff(request: HttpRequest) -> None:
 # -- Recipes ------------------------------------------------------------------------------------
 
 
-@router.get("/recipes", response=RecipePage, summary="Recipes you may see, newest first")
+@router.get("/recipes", response=RecipePage, summary="Recipes you may see, searched, filtered and sorted")
 async def list_recipes(request: HttpRequest, filters: Query[RecipeFilters]):
-    qs = selectors.recipes_visible_to(user=request.auth)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.difficulty:
-        qs = qs.filter(difficulty=filters.difficulty)
-    if filters.q:
-        qs = qs.filter(Q(name__icontains=filters.q) | Q(description__icontains=filters.q))
-    if filters.chef:
-        qs = qs.filter(owner__user__username=filters.chef)
+    qs = selectors.recipes_search(
+        user=request.auth, q=filters.q or "", difficulty=filters.difficulty or "", chef=filters.chef or "",
+        category=filters.category or "", status=filters.status or "", sort=filters.sort,
+    )  # fmt: skip
     count = await qs.acount()
     page = qs[filters.offset : filters.offset + filters.limit]
     return {"count": count, "items": [_recipe_out(r) async for r in page]}
@@ -370,7 +368,8 @@ async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: Re
     observed = payload.observed_at or datetime.now(tz=UTC)
     if observed.tzinfo is None:
         observed = observed.replace(tzinfo=UTC)
-    quote = PriceQuote(ingredient=ingredient.name, price=payload.price, currency=payload.currency,
+    currency = payload.currency or settings.PRICE_CURRENCY
+    quote = PriceQuote(ingredient=ingredient.name, price=payload.price, currency=currency,
                        unit=payload.unit, observed_at=observed, source="api")  # fmt: skip
     result = await sync_to_async(prices_record)(quotes=[quote])
     if result.skipped:

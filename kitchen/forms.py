@@ -38,3 +38,42 @@ class LineForm(forms.Form):
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=3, max_num=100, validate_max=True, can_delete=True)
+
+
+RECIPE_SORT_CHOICES = [
+    ("newest", "Newest first"),
+    ("popular", "Popular (most discussed)"),
+    ("name", "Name"),
+    ("quickest", "Quickest to make"),
+]
+
+
+class RecipeFilterForm(forms.Form):
+    """The recipe list's filters, from the query string; a value that does not fit is reported and left out."""
+
+    q = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or description"}),
+    )
+    difficulty = forms.ChoiceField(choices=[("", "Any difficulty"), *Recipe.Difficulty.choices], required=False)
+    chef = forms.ChoiceField(required=False)
+    category = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Recipe.Status.choices], required=False)
+    sort = forms.ChoiceField(choices=RECIPE_SORT_CHOICES, required=False, label="Sort by")
+
+    def __init__(self, data, *, chefs: list[tuple[str, str]], categories: list[tuple[str, str]]) -> None:
+        super().__init__(data)
+        self.fields["chef"].choices = [("", "Any chef"), *chefs]
+        self.fields["category"].choices = [("", "Any category"), *categories]
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters as recipes_search arguments (invalid ones left out, so never an error page)."""
+        self.is_valid()
+        values = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        values["sort"] = values["sort"] or "newest"
+        return values
+
+    def problems(self) -> list[str]:
+        return [f"{self.fields[name].label or name.title()}: {errors[0]}" for name, errors in self.errors.items()]
