@@ -7,7 +7,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
 
-from core.fastpath.handlers import get_asgi_application
+from django.conf import settings
+
+if settings.FASTPATH:
+    from core.fastpath.handlers import get_asgi_application
+else:  # Django's stock handler (FASTPATH=0)
+    from django.core.asgi import get_asgi_application
 
 # Django must be set up before anything imports models (consumers, routing).
 django_asgi_app = get_asgi_application()

