@@ -50,23 +50,39 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
     # -- topics: events from the realtime hub, through an outbox of this socket's own ----------
 
     _outbox: SocketOutbox | None = None
-    _topic: str = ""
+    _topics: tuple[str, ...] = ()
 
     async def topic_join(self, topic: str) -> None:
-        """Receive the topic's events. They are queued per socket (core/realtime/outbox.py), so a client
-        that stops reading never holds up the others; one that falls too far behind is closed."""
-        outbox = SocketOutbox(self.base_send, on_overflow=self._fell_behind)
+        """Receive the topic's events (a socket may join several). They are queued per socket
+        (core/realtime/outbox.py), so a client that stops reading never holds up the others; one
+        that falls too far behind is closed."""
+        if topic in self._topics:
+            return
+        outbox = self._outbox
+        if outbox is None:
+            outbox = SocketOutbox(self.base_send, on_overflow=self._fell_behind)
+        # The hub tells each (topic, member) pair of a lost or restored Redis connection: hooks
+        # that do nothing on every topic but the first keep it to one stale and one resync frame.
+        quiet = {"on_resync": _nothing, "on_stale": _nothing} if self._topics else {}
         try:
-            await hub().join(topic, self, outbox.deliver)
+            await hub().join(topic, self, outbox.deliver, **quiet)
         except BaseException:
-            outbox.close()
+            if not self._topics:
+                outbox.close()
             raise
-        self._outbox, self._topic = outbox, topic
+        self._outbox, self._topics = outbox, (*self._topics, topic)
 
     async def topic_leave(self) -> None:
+        """Leave every topic joined (on disconnect)."""
         if self._outbox is not None:
             self._outbox.close()
-            await hub().leave(self._topic, self)
+            self._outbox = None
+            await self._leave_all()
+
+    async def _leave_all(self) -> None:
+        topics, self._topics = self._topics, ()
+        for topic in topics:
+            await hub().leave(topic, self)
 
     def _fell_behind(self) -> None:
         # Closing sends a frame, which waits for the stalled client: do it in a task, not in the
@@ -74,5 +90,9 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
         self._closing = asyncio.create_task(close_soon(self._close_behind))
 
     async def _close_behind(self) -> None:
-        await hub().leave(self._topic, self)
+        await self._leave_all()
         await self.close(code=CLOSE_TRY_AGAIN)
+
+
+async def _nothing() -> None:
+    return None
