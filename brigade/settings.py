@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kitchen",
     "chat",
     "expenses",
+    "jobs",
 ]
 
 # The cheap async request path (core/fastpath/, accounts/backends.py): Django's handler,
@@ -207,7 +208,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task not acknowledged this long after delivery is delivered again (Redis): every time limit,
+# countdown and ETA must stay below it (jobs.kinds refuses a kind whose limits do not).
+CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -225,6 +229,22 @@ CELERY_BEAT_SCHEDULE["refresh-prices"] = {
     "options": {"expire_seconds": PRICE_REFRESH_SECONDS or 3600},
     # The database scheduler keeps entries that leave this dict, so 0 switches it off instead.
     "enabled": PRICE_REFRESH_SECONDS > 0,
+}
+
+# Background jobs (jobs/): a running job's worker writes its heartbeat this often; a running job
+# whose heartbeat is older than JOBS_STALE_SECONDS has lost its worker and is taken over (by a
+# worker starting, or by its task delivered again), long before the visibility timeout.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", default=5, minimum=1, maximum=600)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", default=30, minimum=2, maximum=CELERY_VISIBILITY_TIMEOUT // 2)
+if JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS:
+    raise ConfigurationError(
+        "JOBS_STALE_SECONDS", f"must be at least twice JOBS_HEARTBEAT_SECONDS ({JOBS_HEARTBEAT_SECONDS})"
+    )
+# A worker that starts resumes them too; this covers a worker that dies while others carry on.
+CELERY_BEAT_SCHEDULE["resume-stale-jobs"] = {
+    "task": "jobs.tasks.resume_stale_jobs",
+    "schedule": 60.0,
+    "options": {"expire_seconds": 60},
 }
 
 # Security: safe by default, relaxed only with DEBUG for local development.
