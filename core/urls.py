@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
-    path("tasks/", views.tasks, name="tasks"),
 ]

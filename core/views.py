@@ -6,9 +6,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from core.decorators import alogin_required
 from core.health import system_health
-from core.shortcuts import arender
 
 
 @require_GET
@@ -23,12 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
 async def healthz(request: HttpRequest) -> JsonResponse:
     report = await system_health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
-
-
-@alogin_required
-@require_GET
-async def tasks(request: HttpRequest) -> HttpResponse:
-    return await arender(request, "core/tasks.html", {"health": await system_health()})
 
 
 @cache_control(max_age=86400, public=True)
