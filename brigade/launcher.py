@@ -122,6 +122,9 @@ def local_env() -> dict[str, str]:
     env["PORT"] = str(env_int("PORT", default=8000, minimum=1, maximum=65535))
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = local_secret_key()
+    if not env.get("EMAIL_BACKEND") and not env.get("EMAIL_HOST"):
+        # Mail is printed by the worker instead of sent: the demo works offline.
+        env["EMAIL_BACKEND"] = "django.core.mail.backends.console.EmailBackend"
     return env
 
 
