@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from accounts.services import api_token_create
+from jobs.services import job_create
 from kitchen.tests.factories import ChefFactory, IngredientFactory, RecipeFactory, RecipeIngredientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
@@ -22,6 +23,7 @@ def test_no_generated_request_causes_a_server_error(live_server_url):
     butter = IngredientFactory(name="Butter", unit="kg", current_price=Decimal("10"))
     recipe = RecipeFactory(owner=staff)
     RecipeIngredientFactory(recipe=recipe, ingredient=butter)
+    job_create(owner=staff.user, kind="demo.count", params={"count": 3})  # an id for /api/jobs/{job_id}
     _, secret = api_token_create(user=staff.user, name="fuzz")
 
     schemathesis = Path(sys.executable).with_name("schemathesis")
