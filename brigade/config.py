@@ -147,3 +147,21 @@ def celery_redis_url(url: str) -> str:
     query = parse_qs(parts.query)
     db = query.get("db", ["0"])[0]
     return f"redis+socket://{parts.path}?{urlencode({'virtual_host': db})}"
+
+
+def celery_broker_url(redis: str) -> str:
+    """CELERY_BROKER_URL: RabbitMQ (amqp://, amqps://) or Redis; by default the Redis of REDIS_URL."""
+    raw = os.environ.get("CELERY_BROKER_URL", "").strip()
+    if not raw:
+        return celery_redis_url(redis)
+    parts = urlsplit(raw)
+    if parts.scheme in {"amqp", "amqps", "redis", "rediss"} and not parts.hostname:
+        raise ConfigurationError("CELERY_BROKER_URL", f"needs a host (scheme {parts.scheme}://)")
+    if parts.scheme in {"amqp", "amqps"}:
+        return raw
+    if parts.scheme in {"redis", "rediss", "unix"}:
+        return celery_redis_url(raw)
+    # The URL may hold a password: name only its scheme.
+    raise ConfigurationError(
+        "CELERY_BROKER_URL", f"must start with amqp://, amqps://, redis://, rediss:// or unix://, not {parts.scheme!r}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from brigade.config import (
     BASE_DIR,
     ConfigurationError,
+    celery_broker_url,
     celery_redis_url,
     database_config,
     env_bool,
@@ -197,10 +198,11 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Brigade <brigade@localhost>")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
-# Celery: Redis is both broker and result store. Tasks are acknowledged only after they
-# finish, so a worker that dies mid-task has it redelivered: every task must be idempotent.
-CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Celery: the broker is Redis (REDIS_URL's) unless CELERY_BROKER_URL names RabbitMQ (amqp://);
+# results go to Redis. Tasks are acknowledged only after they finish, so a worker that dies
+# mid-task has it redelivered: every task must be idempotent.
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "brigade")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -208,8 +210,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task not acknowledged this long after delivery is delivered again (Redis): every time limit,
-# countdown and ETA must stay below it (jobs.kinds refuses a kind whose limits do not).
+# A task not acknowledged this long after delivery is delivered again (Redis; RabbitMQ redelivers
+# when the worker's connection drops, and gives up on a delivery unacknowledged for 30 minutes):
+# every time limit, countdown and ETA must stay below both (jobs.kinds refuses a kind that does not).
 CELERY_VISIBILITY_TIMEOUT = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_EXPIRES = 24 * 3600

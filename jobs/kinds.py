@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 Handler = Callable[["Job", "Progress"], Any]
 CleanParams = Callable[[dict], dict]
 
-# Soft and hard time limits for a kind that names none; both stay below the visibility timeout.
-DEFAULT_SOFT_TIME_LIMIT = 25 * 60
-DEFAULT_TIME_LIMIT = 30 * 60
+# Soft and hard time limits for a kind that names none; both stay below the broker's limits.
+DEFAULT_SOFT_TIME_LIMIT = 20 * 60
+DEFAULT_TIME_LIMIT = 25 * 60
+# RabbitMQ's default consumer_timeout: a delivery unacknowledged this long closes the channel.
+RABBITMQ_CONSUMER_TIMEOUT = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,11 @@ def job_kind(
     """Register the decorated function as the handler of `name` jobs."""
     if not name or len(name) > 64:
         raise ImproperlyConfigured(f"job kind name {name!r} must be 1-64 characters")
-    if not 0 < soft_time_limit < time_limit < settings.CELERY_VISIBILITY_TIMEOUT:
+    broker_limit = min(settings.CELERY_VISIBILITY_TIMEOUT, RABBITMQ_CONSUMER_TIMEOUT)
+    if not 0 < soft_time_limit < time_limit < broker_limit:
         raise ImproperlyConfigured(
-            f"job kind {name!r}: need 0 < soft_time_limit < time_limit < the broker's visibility timeout "
-            f"({settings.CELERY_VISIBILITY_TIMEOUT} s), or a running job is delivered to a second worker"
+            f"job kind {name!r}: need 0 < soft_time_limit < time_limit < {broker_limit} s (the broker's visibility "
+            "or consumer timeout), or a running job is delivered to a second worker"
         )
 
     def register(handler: Handler) -> Handler:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from core.redis_clients import REDIS_DOWN, async_client
 from jobs.kinds import kind_label
 from jobs.models import Job
 
@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 # The page shows this much of each per-item report; the API's job detail has all that is kept.
 ERRORS_SHOWN = 100
+QUEUE_DEPTH_TIMEOUT = 2.0
 
 
 def jobs_visible(*, user: AbstractBaseUser, everyone: bool = False) -> QuerySet[Job]:
@@ -101,12 +102,22 @@ async def jobs_page(*, user: AbstractBaseUser, everyone: bool, limit: int = PAGE
     return rows
 
 
+def _broker_queue_depth() -> int:
+    from brigade.celery import app
+
+    name = settings.CELERY_TASK_DEFAULT_QUEUE
+    with app.connection_for_read() as connection:
+        connection.ensure_connection(max_retries=1)
+        try:
+            return connection.default_channel.queue_declare(name, passive=True).message_count
+        except connection.channel_errors:  # no such queue yet: nothing was ever sent to it
+            return 0
+
+
 async def queue_depth() -> int | None:
-    """Tasks waiting in the default Celery queue (a Redis list), or None when that cannot be read."""
-    if not settings.CELERY_BROKER_URL.startswith(("redis", "unix")):
-        return None
+    """Tasks waiting in the default Celery queue, on Redis or RabbitMQ; None when the broker cannot say."""
     try:
-        return await async_client().llen(settings.CELERY_TASK_DEFAULT_QUEUE)
-    except REDIS_DOWN:
+        return await asyncio.wait_for(asyncio.to_thread(_broker_queue_depth), timeout=QUEUE_DEPTH_TIMEOUT)
+    except Exception:
         logger.warning("could not read the Celery queue's length", exc_info=True)
         return None

@@ -21,7 +21,7 @@ from brigade.config import BASE_DIR
 BRIGADE_ENV_NAMES = {
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "STATIC_COLLECTED", "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "EMAIL_BACKEND", "CELERY_QUEUE",
-    "REDIS_KEY_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST",
+    "REDIS_KEY_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST", "CELERY_BROKER_URL",
 }  # fmt: skip
 
 
@@ -39,7 +39,8 @@ def database_url() -> str:
 
 def stack_env() -> dict[str, str]:
     """The environment of this test run, for processes that must share its database and Redis."""
-    keep = {name: os.environ[name] for name in ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "REDIS_KEY_PREFIX")}
+    names = ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "REDIS_KEY_PREFIX", "CELERY_BROKER_URL")
+    keep = {name: os.environ[name] for name in names if name in os.environ}
     return clean_env(
         **keep,
         DATABASE_URL=database_url(),

@@ -108,6 +108,17 @@ def celery_worker_session(
     worker.start()
     yield worker
     worker.stop()
+    _delete_queue()
+
+
+def _delete_queue() -> None:
+    """The run's queue is not left behind on a shared broker (RabbitMQ keeps durable queues)."""
+    from django.conf import settings
+
+    from brigade.celery import app
+
+    with app.connection_for_write() as connection:
+        app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE](connection.default_channel).delete()
 
 
 @pytest.fixture

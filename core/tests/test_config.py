@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from brigade.config import BASE_DIR, ConfigurationError, celery_redis_url, env_bool, env_int
+from brigade.config import BASE_DIR, ConfigurationError, celery_broker_url, celery_redis_url, env_bool, env_int
 
 GOOD_ENV = {
     "SECRET_KEY": "s" * 60,
@@ -43,6 +43,9 @@ def run_check(**overrides: str | None) -> subprocess.CompletedProcess:
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list host names"),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        ({"CELERY_BROKER_URL": "sqs://key:secret@"}, "CELERY_BROKER_URL must start with amqp://"),
+        ({"CELERY_BROKER_URL": "amqp://"}, "CELERY_BROKER_URL needs a host"),
+        ({"JOBS_HEARTBEAT_SECONDS": "20"}, "JOBS_STALE_SECONDS must be at least twice JOBS_HEARTBEAT_SECONDS"),
     ],
 )
 def test_bad_configuration_is_one_line(overrides, expected):
@@ -91,6 +94,12 @@ class TestParsers:
     def test_unix_socket_url_becomes_kombu_url(self):
         assert celery_redis_url("unix:///tmp/r.sock?db=3") == "redis+socket:///tmp/r.sock?virtual_host=3"
         assert celery_redis_url("redis://h:1/2") == "redis://h:1/2"
+
+    def test_the_broker_is_redis_unless_rabbitmq_is_named(self, monkeypatch):
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+        assert celery_broker_url("unix:///tmp/r.sock?db=1") == "redis+socket:///tmp/r.sock?virtual_host=1"
+        monkeypatch.setenv("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+        assert celery_broker_url("redis://h:1/2") == "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def test_the_inline_middleware_keeps_the_security_headers(client):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -26,23 +25,37 @@ def staff(db):
 
 
 class Queue:
-    """The test run's Celery queue in Redis, read the way a worker would find it."""
+    """The test run's Celery queue on the real broker (Redis or RabbitMQ), read as a worker would."""
 
     def __init__(self) -> None:
-        self.client = sync_client()
+        from brigade.celery import app
+
+        self.app = app
         self.name = settings.CELERY_TASK_DEFAULT_QUEUE
 
+    def _bound(self, connection):
+        bound = self.app.amqp.queues[self.name](connection.default_channel)
+        bound.declare()  # RabbitMQ knows a queue once it is declared
+        return bound
+
     def clear(self) -> None:
-        self.client.delete(self.name)
+        with self.app.connection_for_read() as connection:
+            self._bound(connection).purge()
+
+    def delete(self) -> None:
+        with self.app.connection_for_read() as connection:
+            self._bound(connection).delete()
 
     def tasks(self) -> list[dict]:
+        """Take every waiting task off the queue (oldest first)."""
         found = []
-        for raw in reversed(self.client.lrange(self.name, 0, -1)):  # kombu pushes on the left
-            message = json.loads(raw)
-            args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-            headers = message["headers"]
-            found.append({"task": headers["task"], "id": headers["id"], "args": args, "kwargs": kwargs,
-                          "timelimit": headers["timelimit"], "eta": headers.get("eta")})  # fmt: skip
+        with self.app.connection_for_read() as connection:
+            bound = self._bound(connection)
+            while (message := bound.get(no_ack=True)) is not None:
+                args, kwargs, _ = message.decode()
+                headers = message.headers
+                found.append({"task": headers["task"], "id": headers["id"], "args": args, "kwargs": kwargs,
+                              "timelimit": list(headers["timelimit"]), "eta": headers.get("eta")})  # fmt: skip
         return found
 
 
@@ -51,7 +64,7 @@ def queue():
     queue = Queue()
     queue.clear()
     yield queue
-    queue.clear()
+    queue.delete()  # a test run's queue is not left behind on a shared broker
 
 
 class Events:
