@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from core.redis_clients import key, sync_client
 from kitchen.tests.factories import UserFactory
@@ -22,6 +23,18 @@ def other(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(username="boss", is_staff=True)
+
+
+@pytest.fixture
+def as_user():
+    """A test client logged in as the user (optionally enforcing CSRF, as a browser session does)."""
+
+    def login(user, *, csrf: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=csrf)
+        client.force_login(user)
+        return client
+
+    return login
 
 
 class Queue:

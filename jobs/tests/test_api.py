@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from accounts.services import api_token_create
 from jobs import services
 from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def as_user():
-    def login(user, *, csrf: bool = False) -> Client:
-        client = Client(enforce_csrf_checks=csrf)
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

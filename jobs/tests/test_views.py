@@ -24,16 +24,6 @@ def rows(body: str) -> list[str]:
 
 
 @pytest.fixture
-def as_user():
-    def login(user, *, csrf: bool = False) -> Client:
-        client = Client(enforce_csrf_checks=csrf)
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
 def running(owner):
     job = services.job_create(owner=owner, kind="demo.count", params={"count": 8, "error_every": 1})
     run = services.job_start(job_id=job.pk, task_id="t")
