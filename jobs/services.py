@@ -98,25 +98,36 @@ def job_create(*, owner: AbstractBaseUser, kind: str, params: dict | None = None
     return job
 
 
-def job_enqueue(*, job_id: int, kind: str, task_id: str | None = None, countdown: float | None = None) -> None:
+def job_enqueue(*, job_id: int, kind: str, task_id: str | None = None) -> None:
     """Send the job's run to the workers, with its kind's time limits; call it after commit.
 
     A broker that cannot be reached fails the job visibly instead of leaving it queued forever.
     """
-    from jobs.tasks import run_job
-
-    spec = kind_get(kind)
     try:
-        run_job.apply_async(
-            (job_id,),
-            task_id=task_id,
-            countdown=countdown,
-            soft_time_limit=spec.soft_time_limit,
-            time_limit=spec.time_limit,
-        )
+        _send_run(job_id=job_id, kind=kind, task_id=task_id)
     except Exception:
         logger.exception("could not enqueue job %s", job_id)
         job_fail(job_id=job_id, error="could not reach the job queue; retry later")
+
+
+def job_look_again_later(*, job: Job) -> None:
+    """Another run holds the job: send this delivery again once that run's heartbeat would be stale.
+
+    By then the job is finished (the new delivery does nothing) or its run died (it takes over).
+    If the broker cannot be reached, the live run goes on and the stale-job sweep covers its death.
+    """
+    try:
+        _send_run(job_id=job.pk, kind=job.kind, countdown=settings.JOBS_STALE_SECONDS)
+    except Exception:
+        logger.exception("could not look at job %s again later", job.pk)
+
+
+def _send_run(*, job_id: int, kind: str, task_id: str | None = None, countdown: float | None = None) -> None:
+    from jobs.tasks import run_job
+
+    spec = kind_get(kind)
+    limits = {"soft_time_limit": spec.soft_time_limit, "time_limit": spec.time_limit}
+    run_job.apply_async((job_id,), task_id=task_id, countdown=countdown, **limits)
 
 
 # -- A run: start, progress, heartbeat, finish, fail ---------------------------------------------

@@ -37,9 +37,9 @@ def run_job(self, job_id: int) -> None:
     try:
         job = services.job_start(job_id=job_id, task_id=self.request.id or "")
     except services.JobBusy as busy:
-        # A live run holds it (a duplicate delivery), or one that died a moment ago: look again
-        # once its heartbeat would be stale; by then it is finished, or free to take over.
-        services.job_enqueue(job_id=job_id, kind=busy.job.kind, countdown=settings.JOBS_STALE_SECONDS)
+        # A live run holds it (a duplicate delivery), or one that died a moment ago (a killed pool
+        # process's task is delivered again at once): look again once its heartbeat would be stale.
+        services.job_look_again_later(job=busy.job)
         return
     if job is None:
         logger.info("job %s has nothing to run (finished, cancelled or gone)", job_id)
