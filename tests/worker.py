@@ -111,6 +111,16 @@ def celery_worker_session(
     _delete_queue()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_queue_deleted_at_the_end() -> Iterator[None]:
+    """Tests that enqueue leave the run's queue on the broker; RabbitMQ would keep it for good."""
+    yield
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("amqp"):
+        _delete_queue()
+
+
 def _delete_queue() -> None:
     """The run's queue is not left behind on a shared broker (RabbitMQ keeps durable queues)."""
     from django.conf import settings
