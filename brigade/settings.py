@@ -12,6 +12,7 @@ from brigade.config import (
     env_list,
     env_str,
     local_secret_key,
+    pool_settings,
     redis_url,
 )
 
@@ -79,7 +80,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(conn_max_age=env_int("DB_CONN_MAX_AGE", default=0))}
+# PostgreSQL connections come from a pool (DB_POOL_*); SQLite opens its file per connection.
+DATABASES = {"default": database_config(pool=pool_settings())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is
