@@ -11,7 +11,13 @@ from channels.db import database_sync_to_async
 from chat import selectors, services
 from chat.presence import presence_announce, presence_leave, presence_touch
 from core import ratelimit
-from core.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
+from core.consumers import (
+    CLIENT_ID_MAX,
+    CLOSE_NOT_FOUND,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORISED,
+    JsonSocketConsumer,
+)
 from core.messages import MessageError, require_field
 from core.realtime import apublish
 
@@ -81,8 +87,8 @@ class ChatConsumer(JsonSocketConsumer):
     def _identity(self) -> dict:
         return {"id": self.user.pk, "name": self.user.get_username()}
 
-    async def send_error(self, error: MessageError) -> None:
-        await super().send_error(error)
+    async def send_error(self, error: MessageError, *, client_id: str | None = None) -> None:
+        await super().send_error(error, client_id=client_id)
         now = time.monotonic()
         self._rejections = [t for t in self._rejections if now - t < ABUSE_WINDOW] + [now]
         if len(self._rejections) > ABUSE_LIMIT:
@@ -103,8 +109,8 @@ class ChatConsumer(JsonSocketConsumer):
 
     async def _on_message(self, payload: dict) -> None:
         client_id = require_field(payload, "client_id", str, optional=True)
-        if client_id is not None and len(client_id) > 64:
-            raise MessageError("invalid_message", '"client_id" may be at most 64 characters')
+        if client_id is not None and len(client_id) > CLIENT_ID_MAX:
+            raise MessageError("invalid_message", f'"client_id" may be at most {CLIENT_ID_MAX} characters')
         body = services.clean_message_body(payload.get("body"))
         allowed = await ratelimit.allow(scope="chat", key=str(self.user.pk), rate=RATE_PER_SECOND, burst=RATE_BURST)
         if not allowed:

@@ -15,8 +15,11 @@ class MessageError(Exception):
     code: str
     message: str
 
-    def as_event(self) -> dict:
-        return {"type": "error", "code": self.code, "message": self.message}
+    def as_event(self, *, client_id: str | None = None) -> dict:
+        event = {"type": "error", "code": self.code, "message": self.message}
+        if client_id is not None:
+            event["client_id"] = client_id
+        return event
 
 
 def _reject_constant(name: str) -> float:
