@@ -6,8 +6,6 @@ import logging
 import time
 import uuid
 
-from channels.db import database_sync_to_async
-
 from chat import selectors, services
 from chat.presence import presence_announce, presence_leave, presence_touch
 from core import ratelimit
@@ -18,6 +16,7 @@ from core.consumers import (
     CLOSE_UNAUTHORISED,
     JsonSocketConsumer,
 )
+from core.db import database_call
 from core.messages import MessageError, require_field
 from core.realtime import apublish
 
@@ -50,7 +49,7 @@ class ChatConsumer(JsonSocketConsumer):
             return
         name = self.scope["url_route"]["kwargs"].get("room", "")
         try:
-            room = await database_sync_to_async(services.room_enter)(name=name, user=self.user)
+            room = await database_call(services.room_enter)(name=name, user=self.user)
         except services.RoomAccessDenied:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -115,7 +114,7 @@ class ChatConsumer(JsonSocketConsumer):
         allowed = await ratelimit.allow(scope="chat", key=str(self.user.pk), rate=RATE_PER_SECOND, burst=RATE_BURST)
         if not allowed:
             raise MessageError("rate_limited", "you are sending messages too fast; wait a moment")
-        message = await database_sync_to_async(services.message_post)(room=self.room, author=self.user, body=body)
+        message = await database_call(services.message_post)(room=self.room, author=self.user, body=body)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
 
     async def _on_sync(self, payload: dict) -> None:
@@ -123,16 +122,16 @@ class ChatConsumer(JsonSocketConsumer):
         if after is not None:
             _check_message_id(after, "after")
         if after is None:
-            messages, has_more = await database_sync_to_async(selectors.messages_latest)(room=self.room)
+            messages, has_more = await database_call(selectors.messages_latest)(room=self.room)
             await self.send_json({"type": "history", "messages": messages, "has_older": has_more})
             return
-        messages, has_more = await database_sync_to_async(selectors.messages_after)(room=self.room, after_id=after)
+        messages, has_more = await database_call(selectors.messages_after)(room=self.room, after_id=after)
         await self.send_json({"type": "catch_up", "messages": messages, "has_newer": has_more})
 
     async def _on_older(self, payload: dict) -> None:
         before = require_field(payload, "before", int)
         _check_message_id(before, "before")
-        messages, has_more = await database_sync_to_async(selectors.messages_before)(room=self.room, before_id=before)
+        messages, has_more = await database_call(selectors.messages_before)(room=self.room, before_id=before)
         await self.send_json({"type": "older", "messages": messages, "has_older": has_more})
 
     async def _on_typing(self, payload: dict) -> None:

@@ -26,7 +26,11 @@ GOOD_ENV = {
 
 
 def run_check(**overrides: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "REDIS_URL", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "REDIS_URL", "DEBUG"} and not k.startswith("DB_")
+    }
     env.update(GOOD_ENV)
     for name, value in overrides.items():
         if value is None:

@@ -51,6 +51,8 @@ async def work(socket: WebsocketCommunicator, n: int) -> None:
     await socket.send_json_to({"type": "work", "n": n, "client_id": f"c{n}"})
 
 
+# Channels closes stale database connections around connect and disconnect.
+@pytest.mark.django_db
 class TestBoundedInbox:
     async def test_a_full_inbox_refuses_at_once_with_slow_down_and_keeps_the_order_of_the_rest(self, socket):
         # Given one frame being handled (the server is stuck on it)
