@@ -4,9 +4,10 @@ import { openSocket } from "../core/connection.js";
 const TYPING_SHOW_MS = 3000;
 const TYPING_SEND_MS = 2000;
 const PING_MS = 20000;
-// The server answers "slow_down" (busy) or "rate_limited" for a message it did not store:
-// the widget keeps it and sends it again after a jittered, growing delay.
-const RETRY_CODES = new Set(["slow_down", "rate_limited"]);
+// The server answers "slow_down" for a message it had no room to queue (it is overloaded): the
+// widget keeps the message and sends it again after a jittered, growing delay. Other refusals
+// ("rate_limited" among them: those count towards the abuse limit) put it back in the box.
+const RETRY_CODES = new Set(["slow_down"]);
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 8000;
 const RETRY_ATTEMPTS = 8;
