@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 from django.middleware.clickjacking import XFrameOptionsMiddleware
@@ -17,7 +21,7 @@ REQUIRED = {
 
 
 @register(Tags.security, deploy=True)
-def security_middleware_present(app_configs, **kwargs) -> list[Warning]:
+def security_middleware_present(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Warning]:
     installed = [import_string(path) for path in settings.MIDDLEWARE]
     return [
         Warning(f"No subclass of {required.__name__} is in MIDDLEWARE.", id=check_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -39,7 +40,7 @@ DEMO_INGREDIENTS = [
     ("Salmon fillet", "kg", "6", "24.00"),
 ]
 
-DEMO_RECIPES = [
+DEMO_RECIPES: list[dict[str, Any]] = [
     {
         "name": "Beurre blanc",
         "owner": "sauce",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -21,11 +22,21 @@ from django.core.cache.backends.redis import RedisCacheClient
 
 from core.redis_clients import async_client
 
-_sync_clients: dict[tuple, RedisCacheClient] = {}
+_sync_clients: dict[tuple[tuple[str, ...], str], RedisCacheClient] = {}
 _sync_clients_lock = threading.Lock()
 
 
 class RedisCache(DjangoRedisCache):
+    # Set by Django's RedisCache.__init__; django-stubs declare none of the private names used here
+    # (nor RedisCacheClient._serializer, hence the ignores below).
+    _servers: list[str]
+    _options: dict[str, Any]
+    _class: type[RedisCacheClient]
+
+    if TYPE_CHECKING:  # Django's RedisCache rounds to whole seconds; the stubs say float
+
+        def get_backend_timeout(self, timeout: float | None = ...) -> int | None: ...
+
     @cached_property
     def _cache(self) -> RedisCacheClient:
         """The sync client (thread-safe connection pools) is shared by every cache object alike."""
@@ -44,40 +55,57 @@ class RedisCache(DjangoRedisCache):
         """
         return async_client(self._servers[0])
 
-    async def aget(self, key, default=None, version=None):
+    async def aget(self, key: Any, default: Any | None = None, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         value = await self._aclient().get(key)
-        return default if value is None else self._cache._serializer.loads(value)
+        return default if value is None else self._cache._serializer.loads(value)  # type: ignore[attr-defined]
 
-    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:  # noqa: ASYNC109 (Django's signature)
+    async def aset(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> None:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout == 0:
             await self._aclient().delete(key)
         else:
-            await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)
+            await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)  # type: ignore[attr-defined]
 
-    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
+    async def aadd(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> bool:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        client, value = self._aclient(), self._cache._serializer.dumps(value)
+        client, value = self._aclient(), self._cache._serializer.dumps(value)  # type: ignore[attr-defined]
         if timeout == 0:  # as the sync add: "added" if absent, but nothing is kept
             if added := bool(await client.set(key, value, nx=True)):
                 await client.delete(key)
             return added
         return bool(await client.set(key, value, ex=timeout, nx=True))
 
-    async def adelete(self, key, version=None) -> bool:
+    async def adelete(self, key: Any, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return bool(await self._aclient().delete(key))
 
-    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
+    async def atouch(
+        self,
+        key: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> bool:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout is None:
             return bool(await self._aclient().persist(key))
         return bool(await self._aclient().expire(key, timeout))
 
-    async def ahas_key(self, key, version=None) -> bool:
+    async def ahas_key(self, key: Any, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return bool(await self._aclient().exists(key))

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -29,7 +30,7 @@ Deliver = Callable[[str], Awaitable[None]]
 RESYNC_FRAME = json.dumps({"type": "resync"})
 
 
-def encode(event: dict) -> str:
+def encode(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -37,7 +38,7 @@ def _channel(topic: str) -> str:
     return key("rt", topic)
 
 
-def publish_on_commit(topic: str, event: dict) -> None:
+def publish_on_commit(topic: str, event: dict[str, Any]) -> None:
     publish_raw_on_commit(topic, encode(event))
 
 
@@ -49,7 +50,7 @@ def publish_raw(topic: str, frame: str) -> None:
     sync_client().publish(_channel(topic), frame)
 
 
-async def apublish(topic: str, event: dict) -> None:
+async def apublish(topic: str, event: dict[str, Any]) -> None:
     await apublish_raw(topic, encode(event))
 
 
@@ -64,7 +65,7 @@ class Hub:
         self.client = new_async_client()
         self._members: dict[str, dict[object, Deliver]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
-        self._reader: asyncio.Task | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._has_topics = asyncio.Event()
         # False from a lost Redis connection until the subscriptions are restored.
@@ -76,6 +77,7 @@ class Hub:
             members[member] = deliver
             if len(members) == 1:
                 await self._ensure_pubsub()
+                assert self._pubsub is not None  # for mypy: _ensure_pubsub set it
                 await self._pubsub.subscribe(_channel(topic))
                 self._has_topics.set()
 
@@ -101,6 +103,7 @@ class Hub:
     async def _read(self) -> None:
         prefix_len = len(_channel(""))
         while True:
+            assert self._pubsub is not None  # for mypy: set before this reader starts
             try:
                 if not self._members or not self._pubsub.subscribed:
                     await asyncio.wait_for(self._has_topics.wait(), timeout=1.0)
@@ -131,8 +134,9 @@ class Hub:
     async def _resubscribe(self) -> None:
         await asyncio.sleep(0.5)
         async with self._lock:
+            assert self._pubsub is not None  # for mypy: only the reader resubscribes
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
             self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 if self._members:
