@@ -9,7 +9,7 @@ class SignUpForm(UserCreationForm):
     speciality = forms.CharField(max_length=100, required=False)
     experience_years = forms.IntegerField(min_value=0, max_value=80, initial=0)
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # missing from django-stubs
         fields = ("username", "email")
 
     def save(self, commit: bool = True):  # pragma: no cover - the view calls the service instead

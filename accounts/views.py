@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm, SignUpForm
 from accounts.services import api_token_create, api_token_revoke, chef_update_profile, user_sign_up
+from core.types import AuthenticatedHttpRequest
 from kitchen.models import Chef
 
 
@@ -34,7 +35,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
     initial = {
         "first_name": request.user.first_name,
@@ -50,7 +51,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form=form, chef=chef, status=400 if form.errors else 200)
 
 
-def _profile_page(request: HttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""):
+def _profile_page(
+    request: AuthenticatedHttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""
+) -> HttpResponse:
     tokens = request.user.api_tokens.all()
     context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret}
     return render(request, "accounts/profile.html", context, status=status)
@@ -58,7 +61,7 @@ def _profile_page(request: HttpRequest, *, form: ProfileForm, chef: Chef, status
 
 @login_required
 @require_http_methods(["POST"])
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
     _, secret = api_token_create(user=request.user, name=request.POST.get("name", ""))
     form = ProfileForm(initial={"first_name": request.user.first_name, "last_name": request.user.last_name,
@@ -68,7 +71,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     if api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, "Token revoked.")
     return redirect("accounts:profile")

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,7 +83,7 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-def database_config(*, conn_max_age: int) -> dict:
+def database_config(*, conn_max_age: int) -> DBConfig:
     raw = os.environ.get("DATABASE_URL", "").strip()
     if not raw:
         path = var_dir() / "brigade.sqlite3"
@@ -101,7 +102,7 @@ def database_config(*, conn_max_age: int) -> dict:
     return config
 
 
-def sqlite_config(path: Path) -> dict:
+def sqlite_config(path: Path) -> DBConfig:
     # WAL lets readers (web) and a writer (worker) share the file; IMMEDIATE transactions
     # plus a busy timeout turn lock contention into a short wait instead of "database is locked".
     return {

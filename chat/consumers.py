@@ -9,6 +9,7 @@ import uuid
 from channels.db import database_sync_to_async
 
 from chat import selectors, services
+from chat.models import Room
 from chat.presence import presence_announce, presence_leave, presence_touch
 from core.realtime import ratelimit
 from core.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
@@ -32,6 +33,7 @@ def _check_message_id(value: int, name: str) -> None:
 
 class ChatConsumer(JsonSocketConsumer):
     max_frame_bytes = 12 * 1024
+    room: Room | None  # None until connect() has entered the room
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
@@ -141,6 +143,7 @@ class ChatConsumer(JsonSocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def _touch_presence(self) -> None:
+        assert self.room is not None  # for mypy: frames arrive only once connect() entered it
         await presence_touch(
             room=self.room.name,
             connection_id=self.connection_id,
@@ -149,4 +152,5 @@ class ChatConsumer(JsonSocketConsumer):
         )
 
     async def _broadcast_presence(self) -> None:
+        assert self.room is not None  # for mypy: called only with a room entered
         await presence_announce(room=self.room.name, topic=self.topic)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ def room_topic(room_name: str) -> str:
     return f"chat.{room_name}"
 
 
-def room_enter(*, name: str, user: AbstractBaseUser) -> Room:
+def room_enter(*, name: str, user: User) -> Room:
     """Open a room (creating it on first use) and record the user as a member."""
     if not room_may_enter(user=user, name=name):
         raise RoomAccessDenied(name)
@@ -49,7 +49,7 @@ def clean_message_body(body: object) -> str:
 
 
 @transaction.atomic
-def message_post(*, room: Room, author: AbstractBaseUser, body: object) -> Message:
+def message_post(*, room: Room, author: User, body: object) -> Message:
     text = clean_message_body(body)
     message = Message.objects.create(room=room, author=author, body=text)
     Room.objects.filter(pk=room.pk).update(last_message_at=message.created_at or timezone.now())

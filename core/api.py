@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -67,7 +68,7 @@ class TokenAuth(HttpBearer):
 
 class ErrorOut(Schema):
     error: str
-    detail: list | dict | str | None = None
+    detail: list[Any] | dict[Any, Any] | str | None = None
 
 
 class PageIn(Schema):
@@ -78,7 +79,7 @@ class PageIn(Schema):
 def install_error_handlers(api: NinjaAPI) -> None:
     """Every error is JSON {"error": ..., "detail": ...} with the right status; never a 500 for bad input."""
 
-    def reply(request, status: int, error: str, detail=None):
+    def reply(request: HttpRequest, status: int, error: str, detail: object = None) -> HttpResponse:
         return api.create_response(request, {"error": error, "detail": detail}, status=status)
 
     api.add_exception_handler(
@@ -90,17 +91,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, lambda r, e: reply(r, e.status_code, str(e)))
     api.add_exception_handler(IntegrityError, lambda r, e: reply(r, 409, "conflicts with existing data"))
 
-    def internal(request, exc):
+    def internal(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
         return reply(request, 500, "internal error")
 
-    api.add_exception_handler(Exception, internal)
+    # django-ninja's annotation says a handler may get an exception class; it always gets an instance.
+    api.add_exception_handler(Exception, internal)  # type: ignore[arg-type]
     api.add_exception_handler(
         DjangoValidationError,
         lambda r, e: reply(r, 422, "the request is not valid", getattr(e, "message_dict", None) or e.messages),
     )
 
 
-def _clean_errors(errors: list) -> list:
+def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors carry the offending input (maybe huge) and Python objects: keep what a client needs."""
     return [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg", ""))[:300]} for err in errors[:20]]

@@ -9,12 +9,13 @@ from typing import Annotated, Literal
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
 from core.api import PageIn
 from core.numbers import decimal_text
+from core.types import ApiRequest
 from kitchen import selectors, services
 from kitchen.models import Category, Chef, Ingredient, Recipe
 from kitchen.overview import ingredient_row
@@ -280,7 +281,7 @@ def _delete(user, recipe_id: int) -> None:
     services.recipe_delete(recipe=recipe)
 
 
-def _require_staff(request: HttpRequest) -> None:
+def _require_staff(request: ApiRequest) -> None:
     if not request.auth.is_staff:
         raise PermissionDenied("only staff may change prices")
 
@@ -289,7 +290,7 @@ def _require_staff(request: HttpRequest) -> None:
 
 
 @router.get("/recipes", response=RecipePage, summary="Recipes you may see, searched, filtered and sorted")
-async def list_recipes(request: HttpRequest, filters: Query[RecipeFilters]):
+async def list_recipes(request: ApiRequest, filters: Query[RecipeFilters]):
     qs = selectors.recipes_search(
         user=request.auth, q=filters.q or "", difficulty=filters.difficulty or "", chef=filters.chef or "",
         category=filters.category or "", status=filters.status or "", sort=filters.sort,
@@ -300,22 +301,22 @@ async def list_recipes(request: HttpRequest, filters: Query[RecipeFilters]):
 
 
 @router.get("/recipes/{recipe_id}", response=RecipeDetailOut)
-async def get_recipe(request: HttpRequest, recipe_id: RecipeId):
+async def get_recipe(request: ApiRequest, recipe_id: RecipeId):
     return await sync_to_async(lambda: _recipe_detail_out(_visible_detail(request.auth, recipe_id)))()
 
 
 @router.post("/recipes", response={201: RecipeDetailOut})
-async def create_recipe(request: HttpRequest, payload: RecipeIn):
+async def create_recipe(request: ApiRequest, payload: RecipeIn):
     return Status(201, await sync_to_async(_create)(request.auth, payload))
 
 
 @router.patch("/recipes/{recipe_id}", response=RecipeDetailOut)
-async def update_recipe(request: HttpRequest, payload: RecipePatch, recipe_id: RecipeId):
+async def update_recipe(request: ApiRequest, payload: RecipePatch, recipe_id: RecipeId):
     return await sync_to_async(_update)(request.auth, recipe_id, payload)
 
 
 @router.delete("/recipes/{recipe_id}", response={204: None})
-async def delete_recipe(request: HttpRequest, recipe_id: RecipeId):
+async def delete_recipe(request: ApiRequest, recipe_id: RecipeId):
     await sync_to_async(_delete)(request.auth, recipe_id)
     return Status(204, None)
 
@@ -324,7 +325,7 @@ async def delete_recipe(request: HttpRequest, recipe_id: RecipeId):
 
 
 @router.get("/chefs", response=list[ChefOut])
-async def list_chefs(request: HttpRequest, page: Query[PageIn]):
+async def list_chefs(request: ApiRequest, page: Query[PageIn]):
     chefs = Chef.objects.select_related("user").order_by("user__username")[page.offset : page.offset + page.limit]
     return [
         {"id": c.pk, "username": c.user.get_username(), "name": str(c), "speciality": c.speciality,
@@ -337,12 +338,12 @@ async def list_chefs(request: HttpRequest, page: Query[PageIn]):
 
 
 @router.get("/ingredients", response=list[IngredientOut])
-async def list_ingredients(request: HttpRequest, page: Query[PageIn]):
+async def list_ingredients(request: ApiRequest, page: Query[PageIn]):
     return [ingredient_row(i) async for i in Ingredient.objects.all()[page.offset : page.offset + page.limit]]
 
 
 @router.get("/ingredients/{ingredient_id}", response=IngredientDetailOut)
-async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
+async def get_ingredient(request: ApiRequest, ingredient_id: RecipeId):
     ingredient = await selectors.ingredients_with_history().filter(pk=ingredient_id).afirst()
     if ingredient is None:
         raise Http404("no such ingredient")
@@ -360,7 +361,7 @@ async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
 
 
 @router.post("/ingredients/{ingredient_id}/prices", response={201: IngredientOut})
-async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: RecipeId):
+async def record_price(request: ApiRequest, payload: PriceIn, ingredient_id: RecipeId):
     _require_staff(request)
     ingredient = await Ingredient.objects.filter(pk=ingredient_id).afirst()
     if ingredient is None:
@@ -381,7 +382,7 @@ async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: Re
 
 
 @router.post("/prices/refresh", response=RefreshOut)
-async def refresh_prices(request: HttpRequest):
+async def refresh_prices(request: ApiRequest):
     _require_staff(request)
     provider = configured_provider()
     try:

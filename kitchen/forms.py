@@ -65,8 +65,8 @@ class RecipeFilterForm(forms.Form):
 
     def __init__(self, data, *, chefs: list[tuple[str, str]], categories: list[tuple[str, str]]) -> None:
         super().__init__(data)
-        self.fields["chef"].choices = [("", "Any chef"), *chefs]
-        self.fields["category"].choices = [("", "Any category"), *categories]
+        self.fields["chef"].choices = [("", "Any chef"), *chefs]  # type: ignore[attr-defined]  # a ChoiceField
+        self.fields["category"].choices = [("", "Any category"), *categories]  # type: ignore[attr-defined]
 
     def filters(self) -> dict[str, str]:
         """The valid filters as recipes_search arguments (invalid ones left out, so never an error page)."""

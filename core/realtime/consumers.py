@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -20,7 +21,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013  # "try again later": the client reconnects with backoff and catches up
 
 
-class JsonSocketConsumer(AsyncWebsocketConsumer):
+class JsonSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """Parses each frame with parse_json_object and hands it to handle(); errors go back as events."""
 
     max_frame_bytes = MAX_FRAME_BYTES
@@ -38,10 +39,10 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
             logger.exception("%s failed on a message", type(self).__name__)
             await self.send_error(MessageError("internal_error", "the server could not handle that message"))
 
-    async def handle(self, payload: dict) -> None:
+    async def handle(self, payload: dict[str, Any]) -> None:
         raise MessageError("unknown_type", f"unknown message type {payload['type'][:40]!r}")
 
-    async def send_json(self, event: dict) -> None:
+    async def send_json(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event, separators=(",", ":")))
 
     async def send_error(self, error: MessageError) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_DEPTH = 32
@@ -15,7 +16,7 @@ class MessageError(Exception):
     code: str
     message: str
 
-    def as_event(self) -> dict:
+    def as_event(self) -> dict[str, Any]:
         return {"type": "error", "code": self.code, "message": self.message}
 
 
@@ -52,7 +53,7 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
-def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict:
+def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Parse one client frame into a dict with a string "type", or raise MessageError."""
     if text is None:
         raise MessageError("binary_not_supported", "send JSON text frames, not binary ones")
@@ -77,7 +78,7 @@ def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> 
     return payload
 
 
-def require_field(payload: dict, name: str, kind: type, *, optional: bool = False):
+def require_field(payload: dict[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:
     """Return payload[name] if it has the right type (bools are not ints)."""
     if name not in payload or payload[name] is None:
         if optional:
