@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kitchen.overview import bump_overview_version
+from kitchen.selectors import RECIPES_PER_PAGE
 from kitchen.tests.factories import CategoryFactory, ChefFactory, RecipeFactory, RecipeIngredientFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ class TestQueriesDoNotGrowWithRecipes:
         few, _ = queries_for(warm_client, "/recipes/")
         add_recipes(27)
         many, page = queries_for(warm_client, "/recipes/")
-        assert page.count(b"<article>") == 24  # a full page: owners, categories, all shown
+        assert page.count(b"<article>") == RECIPES_PER_PAGE  # a full page: owners, categories, all shown
         assert many == few
 
     def test_the_overview(self, warm_client):
