@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import ProfileForm, SignUpForm
+from accounts.forms import ProfileForm, SignUpForm, TokenForm
 from accounts.services import api_token_create, api_token_revoke, chef_update_profile, user_sign_up
 from core.types import AuthenticatedHttpRequest
 from kitchen.models import Chef
@@ -52,10 +52,16 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _profile_page(
-    request: AuthenticatedHttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""
+    request: AuthenticatedHttpRequest,
+    *,
+    form: ProfileForm,
+    chef: Chef,
+    status: int = 200,
+    secret: str = "",
+    token_form: TokenForm | None = None,
 ) -> HttpResponse:
     tokens = request.user.api_tokens.all()
-    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret}
+    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret, "token_form": token_form}
     return render(request, "accounts/profile.html", context, status=status)
 
 
@@ -63,9 +69,12 @@ def _profile_page(
 @require_http_methods(["POST"])
 def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
-    _, secret = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    token_form = TokenForm(request.POST)
     form = ProfileForm(initial={"first_name": request.user.first_name, "last_name": request.user.last_name,
                                 "speciality": chef.speciality, "experience_years": chef.experience_years})  # fmt: skip
+    if not token_form.is_valid():
+        return _profile_page(request, form=form, chef=chef, status=400, token_form=token_form)
+    _, secret = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
     return _profile_page(request, form=form, chef=chef, status=201, secret=secret)
 
 

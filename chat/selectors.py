@@ -6,9 +6,11 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from chat.models import ROOM_NAME_PATTERN, Message, Room
+from core.validators import clean_name
 from kitchen.selectors import recipes_visible_to
 
 HISTORY_PAGE = 50
@@ -18,7 +20,11 @@ _RECIPE_ROOM = re.compile(r"^recipe-(\d{1,12})$")
 
 
 def room_name_is_valid(name: str) -> bool:
-    return isinstance(name, str) and bool(_ROOM_NAME.fullmatch(name))
+    """A name as the room form would accept it: already trimmed, a valid name, and in the room pattern."""
+    try:
+        return clean_name(name) == name and bool(_ROOM_NAME.fullmatch(name))
+    except ValidationError:
+        return False
 
 
 def recipe_room_name(recipe_id: int) -> str:

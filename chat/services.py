@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from chat.models import MESSAGE_MAX_LENGTH, Message, Room, RoomMember
 from chat.selectors import message_as_event, recipe_id_for_room, room_may_enter
 from core.realtime.hub import publish_on_commit
 from core.realtime.messages import MessageError
+from core.validators import clean_text
 
 
 class RoomAccessDenied(Exception):
@@ -38,13 +40,14 @@ def room_enter(*, name: str, user: User) -> Room:
 def clean_message_body(body: object) -> str:
     if not isinstance(body, str):
         raise MessageError("invalid_message", '"body" must be a string')
-    text = body.strip()
+    try:
+        text = clean_text(body).strip()
+    except ValidationError as error:
+        raise MessageError("invalid_message", error.messages[0]) from None
     if not text:
         raise MessageError("empty_message", "a message cannot be empty")
     if len(text) > MESSAGE_MAX_LENGTH:
         raise MessageError("message_too_long", f"a message may be at most {MESSAGE_MAX_LENGTH} characters")
-    if "\x00" in text:
-        raise MessageError("invalid_message", "a message cannot contain NUL characters")
     return text
 
 

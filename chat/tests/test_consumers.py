@@ -168,6 +168,9 @@ class TestBadInput:
             ('{"type": "sync", "after": 99999999999999999999999}', "invalid_message"),
             ('{"type": "message", "body": "a", "client_id": "' + "c" * 65 + '"}', "invalid_message"),
             ('{"type": "message", "body": "nul \\u0000 byte"}', "invalid_message"),
+            ('{"type": "message", "body": "bell \\u0007"}', "invalid_message"),
+            ('{"type": "message", "body": "c1 \\u009b"}', "invalid_message"),
+            ('{"type": "message", "body": "lone \\ud83d surrogate"}', "invalid_message"),
             (json.dumps({"type": "message", "body": "y" * 20000}), "frame_too_large"),
         ],
     )
@@ -183,6 +186,13 @@ class TestBadInput:
         assert await stored() == 0
         await a.close()
         await b.close()
+
+    async def test_tabs_and_line_breaks_are_kept_and_crlf_becomes_lf(self, alice):
+        a, _ = await connect(alice)
+        await a.send({"type": "message", "body": "one\ttwo\r\nthree 👩\u200d🍳"})
+        assert (await a.receive("ack", "error"))["type"] == "ack"
+        assert (await Message.objects.aget()).body == "one\ttwo\nthree 👩\u200d🍳"
+        await a.close()
 
     async def test_sustained_abuse_closes_the_socket(self, alice):
         a, _ = await connect(alice)
@@ -229,7 +239,11 @@ class TestRateLimit:
 
 
 class TestRooms:
-    @pytest.mark.parametrize("name", ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00"])
+    @pytest.mark.parametrize(
+        "name",
+        ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00", "%07bell", "tab%09", "nl%0A",
+         "zw%E2%80%8Bsp", "%E2%80%AEevil", "recipe-99999999999999999999"],
+    )  # fmt: skip
     async def test_invalid_room_names_are_refused(self, alice, name):
         socket, code = await connect(alice, name)
         assert socket is None

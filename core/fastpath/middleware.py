@@ -3,7 +3,10 @@
 Django runs a MiddlewareMixin's hooks through sync_to_async, one thread hop each way per
 middleware per request. These hooks do no I/O (they read headers and cookies, set headers and
 build lazy objects), so in async mode they are called directly; sync requests are unchanged.
-The only hook that may touch the database — saving a modified session — still goes to a thread.
+The only hook that may touch the database — saving a modified session — still goes to a thread,
+and a form body that the CSRF check must read (its `csrfmiddlewaretoken`) is parsed in a thread
+first: a multipart upload is never parsed on the event loop. A body Django cannot parse (multipart
+without a boundary, too many fields) raises there and Django answers 400.
 """
 
 from __future__ import annotations
@@ -81,7 +84,36 @@ def inline(middleware: type[MiddlewareMixin]) -> type[MiddlewareMixin]:
 
 InlineSecurityMiddleware = inline(SecurityMiddleware)
 InlineCommonMiddleware = inline(CommonMiddleware)
-InlineCsrfViewMiddleware = inline(CsrfViewMiddleware)
+FORM_CONTENT_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+async def request_form_parse(request: HttpRequest) -> None:
+    """Parse a POSTed form body (request.POST and FILES) in a worker thread, where uploads may block.
+
+    Other content types leave request.POST empty without reading the body; Django caches what it
+    parsed, so the view reads it again for free. Raises MultiPartParserError on a malformed body.
+    """
+    if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
+        await sync_to_async(lambda: request.POST)()
+
+
+class InlineCsrfViewMiddleware(_Inline, CsrfViewMiddleware):  # type: ignore[misc]  # django-stubs' hook types
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        super().__init__(get_response)
+        if self.async_mode:
+            check: Any = self.process_view  # made async by _Inline
+
+            async def process_view(
+                request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
+            ) -> HttpResponseBase | None:
+                if not getattr(callback, "csrf_exempt", False):
+                    await request_form_parse(request)  # Django's check reads request.POST on every POST
+                response: HttpResponseBase | None = await check(request, callback, callback_args, callback_kwargs)
+                return response
+
+            self.process_view = process_view  # type: ignore[assignment]
+
+
 InlineAuthenticationMiddleware = inline(AuthenticationMiddleware)
 InlineXFrameOptionsMiddleware = inline(XFrameOptionsMiddleware)
 

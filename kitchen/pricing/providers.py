@@ -95,6 +95,10 @@ def _moment(value: object, *, now: datetime) -> datetime:
         raise PriceRejected(f"bad date {text[:40]!r}") from None
     if isinstance(moment, datetime) and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)  # databases refuse offsets past 15:59 and years past 9999
+    except OverflowError:
+        raise PriceRejected(f"date {text[:40]!r} is out of range") from None
     if moment > now + timedelta(days=1):
         raise PriceRejected(f"date {text[:40]} is in the future")
     return moment
