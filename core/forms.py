@@ -28,7 +28,7 @@ class TextField(forms.CharField):
         return value if value in self.empty_values else clean_text(value)
 
 
-class ModelMultipleIdChoiceField(forms.ModelMultipleChoiceField[Any]):
+class ModelMultipleIdChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]  # not generic at run time
     """Ids beyond a bigint are an invalid choice, not a database error (SQLite cannot bind them)."""
 
     def clean(self, value: Any) -> Any:
