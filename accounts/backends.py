@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
-from core.nearcache import NearCache
+from core.fastpath.nearcache import NearCache
 
 USER_CACHE_SECONDS = 300
 near_users = NearCache("users", max_age=USER_CACHE_SECONDS, copy_value=copy.copy)

@@ -169,6 +169,7 @@ async def write(chef: Chef, *, start: float, rate: float, count: int, sends: lis
             await asyncio.sleep(delay)
         client_id = f"{chef.index}-{i}"
         chef.sent_at[client_id] = now = time.perf_counter()
+        assert chef.socket is not None
         chef.socket.send_text(
             json.dumps({"type": "message", "body": f"m{i} from {chef.index}", "client_id": client_id})
         )
@@ -201,7 +202,8 @@ async def run_one(port: int, pid: int, cookies: list[str], args) -> dict:
         await asyncio.sleep(0.05)
     cpu = cpu_seconds(pid) - cpu_before
     for chef in chefs:
-        chef.socket.transport.close()
+        if chef.socket is not None:
+            chef.socket.transport.close()
 
     latencies = sorted(lat for c in chefs for lat in c.latencies)
     last_ack = max((c.last_ack for c in chefs), default=0.0)

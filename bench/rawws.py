@@ -16,14 +16,15 @@ from collections.abc import Callable
 
 
 class RawWebSocket(asyncio.Protocol):
+    transport: asyncio.Transport  # set by connection_made, before any other use
+
     def __init__(self, on_payload: Callable[[bytes, float], None]) -> None:
         self.on_payload = on_payload
         self.buffer = bytearray()
         self.handshake_done = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream connection's is a Transport
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

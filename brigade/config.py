@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -108,7 +109,7 @@ def pool_settings() -> PoolSettings:
     return pool
 
 
-def database_config(*, pool: PoolSettings) -> dict:
+def database_config(*, pool: PoolSettings) -> DBConfig:
     raw = os.environ.get("DATABASE_URL", "").strip()
     if not raw:
         path = var_dir() / "brigade.sqlite3"
@@ -136,7 +137,7 @@ def database_config(*, pool: PoolSettings) -> dict:
     return config
 
 
-def sqlite_config(path: Path) -> dict:
+def sqlite_config(path: Path) -> DBConfig:
     # WAL lets readers (web) and a writer (worker) share the file; IMMEDIATE transactions
     # plus a busy timeout turn lock contention into a short wait instead of "database is locked".
     return {

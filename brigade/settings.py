@@ -15,6 +15,7 @@ from brigade.config import (
     pool_settings,
     redis_url,
 )
+from core.redis_clients import connection_options
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -46,21 +47,38 @@ INSTALLED_APPS = [
     "expenses",
 ]
 
-# Django's standard middleware, run without thread hops on async requests (core/middleware.py).
-MIDDLEWARE = [
-    "core.middleware.InlineSecurityMiddleware",
+# The cheap async request path (core/fastpath/, accounts/backends.py): Django's handler,
+# middleware, cache, sessions and auth backend without thread hops. An optimisation, never a
+# requirement: FASTPATH=0 runs on Django's stock ones (the private names it relies on, and the
+# test that notices when Django changes them, are in core/upstream.py).
+FASTPATH = env_bool("FASTPATH", default=True)
+
+_STOCK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "core.middleware.InlineSessionMiddleware",
-    "core.middleware.InlineCommonMiddleware",
-    "core.middleware.InlineCsrfViewMiddleware",
-    "core.middleware.InlineAuthenticationMiddleware",
-    "core.middleware.InlineMessageMiddleware",
-    "core.middleware.InlineXFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Django's standard middleware, run without thread hops on async requests (core/fastpath/middleware.py).
+_FAST_MIDDLEWARE = [
+    "core.fastpath.middleware.InlineSecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "core.fastpath.middleware.InlineSessionMiddleware",
+    "core.fastpath.middleware.InlineCommonMiddleware",
+    "core.fastpath.middleware.InlineCsrfViewMiddleware",
+    "core.fastpath.middleware.InlineAuthenticationMiddleware",
+    "core.fastpath.middleware.InlineMessageMiddleware",
+    "core.fastpath.middleware.InlineXFrameOptionsMiddleware",
+]
+MIDDLEWARE = _FAST_MIDDLEWARE if FASTPATH else _STOCK_MIDDLEWARE
 
 # Django's checks look for the exact dotted paths of these three; core/checks.py checks the
 # inline subclasses instead (brigade.W001-W003).
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"] if FASTPATH else []
 
 ROOT_URLCONF = "brigade.urls"
 ASGI_APPLICATION = "brigade.asgi.application"
@@ -86,15 +104,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is
 # cached too (accounts/backends.py). An authenticated async request then needs no database query.
-SESSION_ENGINE = "core.sessions"
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+SESSION_ENGINE = "core.fastpath.sessions" if FASTPATH else "django.contrib.sessions.backends.cached_db"
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.CachedModelBackend" if FASTPATH else "django.contrib.auth.backends.ModelBackend"
+]
 
 REDIS_URL = redis_url()
+# Every key and channel in Redis starts with this (core/redis_clients.py: key()).
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "brigade")
 CACHES = {
     "default": {
-        "BACKEND": "core.cache.RedisCache",  # native async methods
+        # Native async methods and shared connection pools on the fast path.
+        "BACKEND": "core.fastpath.cache.RedisCache" if FASTPATH else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "brigade"),
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        # Pooled connections found dead after a Redis restart are retried, not failed.
+        "OPTIONS": connection_options(for_asyncio=False),
     }
 }
 
@@ -102,8 +127,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env_str("CHANNEL_LAYER_PREFIX", "brigade"),
+            "hosts": [{"address": REDIS_URL, **connection_options(for_asyncio=True)}],
+            "prefix": REDIS_KEY_PREFIX,
             "capacity": 1000,
             "expiry": 30,
         },

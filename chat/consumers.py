@@ -7,18 +7,19 @@ import time
 import uuid
 
 from chat import selectors, services
+from chat.models import Room
 from chat.presence import presence_announce, presence_leave, presence_touch
-from core import ratelimit
-from core.consumers import (
+from core.db import database_call
+from core.realtime import ratelimit
+from core.realtime.consumers import (
     CLIENT_ID_MAX,
     CLOSE_NOT_FOUND,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORISED,
     JsonSocketConsumer,
 )
-from core.db import database_call
-from core.messages import MessageError, require_field
-from core.realtime import apublish
+from core.realtime.hub import apublish
+from core.realtime.messages import MessageError, require_field
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def _check_message_id(value: int, name: str) -> None:
 
 class ChatConsumer(JsonSocketConsumer):
     max_frame_bytes = 12 * 1024
+    room: Room | None  # None until connect() has entered the room
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
@@ -106,6 +108,12 @@ class ChatConsumer(JsonSocketConsumer):
             return
         await handler(payload)
 
+    @property
+    def entered_room(self) -> Room:
+        """The room, for frame handlers: frames are handled only once connect() has entered it."""
+        assert self.room is not None
+        return self.room
+
     async def _on_message(self, payload: dict) -> None:
         client_id = require_field(payload, "client_id", str, optional=True)
         if client_id is not None and len(client_id) > CLIENT_ID_MAX:
@@ -114,7 +122,7 @@ class ChatConsumer(JsonSocketConsumer):
         allowed = await ratelimit.allow(scope="chat", key=str(self.user.pk), rate=RATE_PER_SECOND, burst=RATE_BURST)
         if not allowed:
             raise MessageError("rate_limited", "you are sending messages too fast; wait a moment")
-        message = await database_call(services.message_post)(room=self.room, author=self.user, body=body)
+        message = await database_call(services.message_post)(room=self.entered_room, author=self.user, body=body)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
 
     async def _on_sync(self, payload: dict) -> None:
@@ -122,16 +130,16 @@ class ChatConsumer(JsonSocketConsumer):
         if after is not None:
             _check_message_id(after, "after")
         if after is None:
-            messages, has_more = await database_call(selectors.messages_latest)(room=self.room)
+            messages, has_more = await database_call(selectors.messages_latest)(room=self.entered_room)
             await self.send_json({"type": "history", "messages": messages, "has_older": has_more})
             return
-        messages, has_more = await database_call(selectors.messages_after)(room=self.room, after_id=after)
+        messages, has_more = await database_call(selectors.messages_after)(room=self.entered_room, after_id=after)
         await self.send_json({"type": "catch_up", "messages": messages, "has_newer": has_more})
 
     async def _on_older(self, payload: dict) -> None:
         before = require_field(payload, "before", int)
         _check_message_id(before, "before")
-        messages, has_more = await database_call(selectors.messages_before)(room=self.room, before_id=before)
+        messages, has_more = await database_call(selectors.messages_before)(room=self.entered_room, before_id=before)
         await self.send_json({"type": "older", "messages": messages, "has_older": has_more})
 
     async def _on_typing(self, payload: dict) -> None:
@@ -146,6 +154,7 @@ class ChatConsumer(JsonSocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def _touch_presence(self) -> None:
+        assert self.room is not None  # for mypy: frames arrive only once connect() entered it
         await presence_touch(
             room=self.room.name,
             connection_id=self.connection_id,
@@ -154,4 +163,5 @@ class ChatConsumer(JsonSocketConsumer):
         )
 
     async def _broadcast_presence(self) -> None:
+        assert self.room is not None  # for mypy: called only with a room entered
         await presence_announce(room=self.room.name, topic=self.topic)

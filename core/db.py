@@ -21,4 +21,5 @@ def database_call(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     SQLite, writers still take turns on the file's lock, but reads and Python work overlap.
     Measured with bench/chat_writers.py (docs/PERFORMANCE.md).
     """
-    return database_sync_to_async(func, thread_sensitive=False)
+    call: Callable[P, Awaitable[R]] = database_sync_to_async(func, thread_sensitive=False)
+    return call

@@ -41,10 +41,7 @@ def _database_url() -> str:
 
 def stack_env() -> dict[str, str]:
     """The environment of this test run, for processes that must share its database and Redis."""
-    keep = {
-        name: os.environ[name]
-        for name in ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "CACHE_KEY_PREFIX", "CHANNEL_LAYER_PREFIX")
-    }
+    keep = {name: os.environ[name] for name in ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "REDIS_KEY_PREFIX")}
     return clean_env(
         **keep,
         DATABASE_URL=_database_url(),

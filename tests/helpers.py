@@ -14,7 +14,7 @@ import psutil
 BRIGADE_ENV_NAMES = {
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "STATIC_COLLECTED", "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "EMAIL_BACKEND", "CELERY_QUEUE",
-    "CACHE_KEY_PREFIX", "CHANNEL_LAYER_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST",
+    "REDIS_KEY_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST",
 }  # fmt: skip
 
 
@@ -62,3 +62,14 @@ def alive(pids: set[int]) -> set[int]:
         except psutil.NoSuchProcess:
             pass
     return survivors
+
+
+def browser_session(base: str, username: str, password: str) -> dict[str, str]:
+    """Sign in through the login form; the headers a browser sends on writes (cookies and the CSRF token)."""
+    with httpx.Client(base_url=base) as browser:
+        browser.get("/accounts/login/").raise_for_status()
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"]}
+        response = browser.post("/accounts/login/", data=form)
+        assert response.status_code == 302, response.text[:500]
+        cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+        return {"Cookie": cookies, "X-CSRFToken": browser.cookies["csrftoken"]}

@@ -24,12 +24,14 @@ pytestmark = pytest.mark.e2e
 class RunCommand:
     """`make run` in its own session, as a terminal would start it; output goes to a file."""
 
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, **extra_env: str) -> None:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir = var_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = var_dir / f"run-{self.port}.log"
         # Beat schedules the price refresh every 2 s here (an hour by default), so its run shows.
-        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port), PRICE_REFRESH_SECONDS="2")
+        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port), PRICE_REFRESH_SECONDS="2", **extra_env)
         self._log_handle = self.log.open("wb")
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],

@@ -14,6 +14,7 @@ from kitchen.tests.factories import ChefFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.fastpath
 def test_the_second_load_needs_no_query():
     user = ChefFactory().user
     backend = CachedModelBackend()
@@ -23,6 +24,7 @@ def test_the_second_load_needs_no_query():
     assert len(queries) == 0
 
 
+@pytest.mark.fastpath
 def test_saving_the_user_drops_the_cached_copy():
     user = ChefFactory().user
     backend = CachedModelBackend()
@@ -33,6 +35,7 @@ def test_saving_the_user_drops_the_cached_copy():
     assert backend.get_user(user.pk).first_name == "Renamed"
 
 
+@pytest.mark.fastpath
 def test_an_inactive_or_deleted_user_is_refused():
     user = ChefFactory().user
     backend = CachedModelBackend()
@@ -45,6 +48,7 @@ def test_an_inactive_or_deleted_user_is_refused():
     assert backend.get_user(pk) is None
 
 
+@pytest.mark.fastpath
 @pytest.mark.django_db(transaction=True)
 async def test_async_load_uses_the_same_entry():
     from asgiref.sync import sync_to_async

@@ -172,6 +172,9 @@ class TestBadInput:
             ('{"type": "sync", "after": 99999999999999999999999}', "invalid_message"),
             ('{"type": "message", "body": "a", "client_id": "' + "c" * 65 + '"}', "invalid_message"),
             ('{"type": "message", "body": "nul \\u0000 byte"}', "invalid_message"),
+            ('{"type": "message", "body": "bell \\u0007"}', "invalid_message"),
+            ('{"type": "message", "body": "c1 \\u009b"}', "invalid_message"),
+            ('{"type": "message", "body": "lone \\ud83d surrogate"}', "invalid_message"),
             (json.dumps({"type": "message", "body": "y" * 20000}), "frame_too_large"),
         ],
     )
@@ -187,6 +190,13 @@ class TestBadInput:
         assert await stored() == 0
         await a.close()
         await b.close()
+
+    async def test_tabs_and_line_breaks_are_kept_and_crlf_becomes_lf(self, alice):
+        a, _ = await connect(alice)
+        await a.send({"type": "message", "body": "one\ttwo\r\nthree 👩\u200d🍳"})
+        assert (await a.receive("ack", "error"))["type"] == "ack"
+        assert (await Message.objects.aget()).body == "one\ttwo\nthree 👩\u200d🍳"
+        await a.close()
 
     async def test_sustained_abuse_closes_the_socket(self, alice):
         a, _ = await connect(alice)
@@ -218,7 +228,9 @@ class TestRateLimit:
         assert await a.still_open()
         await a.close()
 
-    async def test_the_limit_is_per_user_across_connections(self, alice):
+    async def test_the_limit_is_per_user_across_connections(self, alice, monkeypatch):
+        # A slow refill, so that a loaded machine cannot earn a token back between the sends.
+        monkeypatch.setattr("chat.consumers.RATE_PER_SECOND", 0.01)
         a1, _ = await connect(alice)
         a2, _ = await connect(alice, "line")
         for i in range(10):
@@ -288,7 +300,11 @@ class TestSlowDown:
 
 
 class TestRooms:
-    @pytest.mark.parametrize("name", ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00"])
+    @pytest.mark.parametrize(
+        "name",
+        ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00", "%07bell", "tab%09", "nl%0A",
+         "zw%E2%80%8Bsp", "%E2%80%AEevil", "recipe-99999999999999999999"],
+    )  # fmt: skip
     async def test_invalid_room_names_are_refused(self, alice, name):
         socket, code = await connect(alice, name)
         assert socket is None
@@ -335,7 +351,7 @@ class TestFailures:
     async def test_an_unreachable_redis_closes_with_try_again_later_not_a_crash(self, alice, monkeypatch):
         import redis
 
-        from core import consumers
+        from core.realtime import consumers
 
         class DownHub:
             async def join(self, *args):

@@ -73,9 +73,10 @@ def test_good_configuration_passes_the_system_check():
     assert result.returncode == 0, result.stderr
 
 
-def test_production_settings_pass_the_deploy_check():
+@pytest.mark.parametrize("fastpath", ["1", "0"])
+def test_production_settings_pass_the_deploy_check(fastpath):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
-    env.update(GOOD_ENV, ALLOWED_HOSTS="brigade.example.com", SECRET_KEY="x7" * 30 + "Qz-9!")
+    env.update(GOOD_ENV, ALLOWED_HOSTS="brigade.example.com", SECRET_KEY="x7" * 30 + "Qz-9!", FASTPATH=fastpath)
     env.pop("STATIC_COLLECTED", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,5 +1,5 @@
 // Chat widget: messages are built with textContent only; history catches up after reconnects.
-import { openSocket } from "../core/connection.js";
+import { connectPage } from "../core/connection.js";
 
 const TYPING_SHOW_MS = 3000;
 const TYPING_SEND_MS = 2000;
@@ -107,13 +107,17 @@ function mount(root) {
   }
   setInterval(renderTyping, 1000);
 
-  const socket = openSocket(`/ws/chat/${encodeURIComponent(room)}/`, {
+  let synced = false;
+  const socket = connectPage(root, {
     onOpen(handle) {
       showError("");
-      handle.send({ type: "sync", after: lastId() });
+      if (!synced) handle.send({ type: "sync", after: null }); // later opens catch up in onResync
+      synced = true;
       clearInterval(pingTimer);
       pingTimer = setInterval(() => handle.send({ type: "ping" }), PING_MS);
     },
+    // After a reconnect or a server "resync": fetch whatever came after the last message seen.
+    onResync(handle) { handle.send({ type: "sync", after: lastId() }); },
     onMessage(data, handle) {
       switch (data.type) {
         case "welcome": me = data.you; break;
@@ -128,7 +132,6 @@ function mount(root) {
           if (data.has_newer) handle.send({ type: "sync", after: lastId() });
           break;
         case "older": prependOlder(data.messages); olderButton.hidden = !data.has_older; break;
-        case "resync": handle.send({ type: "sync", after: lastId() }); break;
         case "presence": renderPeople(data.users, data.count); break;
         case "typing":
           if (!me || data.user.id !== me.id) typing.set(data.user.id, { name: data.user.name, until: Date.now() + TYPING_SHOW_MS });

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from core.consumers import JsonSocketConsumer
-from core.messages import MessageError
+from core.realtime.consumers import JsonSocketConsumer
+from core.realtime.messages import MessageError
 
 
 class GatedConsumer(JsonSocketConsumer):
@@ -118,7 +118,7 @@ class TestBoundedInbox:
 
 
 def test_client_ids_are_echoed_only_when_they_are_short_strings():
-    from core.consumers import client_id_of
+    from core.realtime.consumers import client_id_of
 
     assert client_id_of({"client_id": "c1"}) == "c1"
     assert client_id_of({"client_id": 7}) is None

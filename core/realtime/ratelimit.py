@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from core.realtime import hub
+from core.redis_clients import async_client
+from core.redis_clients import key as redis_key
 
 # Redis's own clock keeps every process on one time line.
 _BUCKET_LUA = """
@@ -29,6 +28,4 @@ return allowed
 
 async def allow(*, scope: str, key: str, rate: float, burst: int) -> bool:
     """Take one token from the bucket `scope:key` (rate tokens/s, at most burst saved)."""
-    client = hub().client
-    redis_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:rl:{scope}:{key}"
-    return bool(await client.eval(_BUCKET_LUA, 1, redis_key, rate, burst))
+    return bool(await async_client().eval(_BUCKET_LUA, 1, redis_key("rl", scope, key), rate, burst))
