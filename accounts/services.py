@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from accounts.models import ApiToken
@@ -26,7 +26,7 @@ def user_sign_up(
     speciality: str = "",
     experience_years: int = 0,
     is_staff: bool = False,
-) -> AbstractUser:
+) -> User:
     user = get_user_model().objects.create_user(
         username=username,
         password=password,
@@ -55,7 +55,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_token_create(*, user: AbstractUser, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never stored or shown again."""
     secret = "brg_" + secrets.token_urlsafe(TOKEN_BYTES)
     token = ApiToken.objects.create(user=user, name=name.strip()[:60] or "token", prefix=secret[:8],
@@ -63,6 +63,6 @@ def api_token_create(*, user: AbstractUser, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def api_token_revoke(*, user: AbstractUser, token_id: int) -> bool:
+def api_token_revoke(*, user: User, token_id: int) -> bool:
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return bool(deleted)

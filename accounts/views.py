@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import ProfileForm, SignUpForm
+from accounts.forms import ProfileForm, SignUpForm, TokenForm
 from accounts.services import api_token_create, api_token_revoke, chef_update_profile, user_sign_up
+from core.types import AuthenticatedHttpRequest
 from kitchen.models import Chef
 
 
@@ -34,7 +35,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
     initial = {
         "first_name": request.user.first_name,
@@ -50,25 +51,36 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form=form, chef=chef, status=400 if form.errors else 200)
 
 
-def _profile_page(request: HttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""):
+def _profile_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    form: ProfileForm,
+    chef: Chef,
+    status: int = 200,
+    secret: str = "",
+    token_form: TokenForm | None = None,
+) -> HttpResponse:
     tokens = request.user.api_tokens.all()
-    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret}
+    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret, "token_form": token_form}
     return render(request, "accounts/profile.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["POST"])
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
-    _, secret = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    token_form = TokenForm(request.POST)
     form = ProfileForm(initial={"first_name": request.user.first_name, "last_name": request.user.last_name,
                                 "speciality": chef.speciality, "experience_years": chef.experience_years})  # fmt: skip
+    if not token_form.is_valid():
+        return _profile_page(request, form=form, chef=chef, status=400, token_form=token_form)
+    _, secret = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
     return _profile_page(request, form=form, chef=chef, status=201, secret=secret)
 
 
 @login_required
 @require_http_methods(["POST"])
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     if api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, "Token revoked.")
     return redirect("accounts:profile")

@@ -50,7 +50,7 @@ class Measure:
     last_delivery: float = 0.0
 
 
-def prepare(var_dir: Path) -> tuple[dict[str, str], str, object]:
+def prepare(var_dir: Path) -> tuple[dict[str, str], str, subprocess.Popen[bytes]]:
     """A private Brigade with one chef; returns server env, that chef's session cookie, Redis."""
     env, redis_process = prepare_brigade(var_dir)
     from accounts.services import user_sign_up

@@ -13,6 +13,7 @@ from brigade.config import (
     env_list,
     env_str,
     local_secret_key,
+    pool_settings,
     redis_url,
 )
 from core.redis_clients import connection_options
@@ -99,7 +100,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(conn_max_age=env_int("DB_CONN_MAX_AGE", default=0))}
+# PostgreSQL connections come from a pool (DB_POOL_*); SQLite opens its file per connection.
+DATABASES = {"default": database_config(pool=pool_settings())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is

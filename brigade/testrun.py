@@ -2,11 +2,12 @@
 
 Before any test runs, Debian's Chromium (the browser tests drive it through Playwright; no
 browser is ever downloaded) is installed with apt-get when it is missing and this user may;
-otherwise the run stops at once with one line saying what to run. Unit and integration tests
-run in parallel (pytest-xdist); tests marked e2e (real servers, workers, a browser) run
-afterwards in one process so they share those servers. Each phase prints its duration. With
-FASTPATH=0 everything runs on Django's stock request path, and the tests of the fast path itself
-(marker `fastpath`) are deselected (brigade/pytest_plugin.py, so plain pytest runs do the same).
+otherwise the run stops at once with one line saying what to run. Lint, format and type checks
+(mypy) come first. Unit and integration tests run in parallel (pytest-xdist); tests marked e2e
+(real servers, workers, a browser) run afterwards in one process so they share those servers.
+Each phase prints its duration. With FASTPATH=0 everything runs on Django's stock request path,
+and the tests of the fast path itself (marker `fastpath`) are deselected (brigade/pytest_plugin.py,
+so plain pytest runs do the same).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def main() -> None:
     if os.environ.get("BRIGADE_SKIP_STATIC_CHECKS") != "1":
         run("ruff check", [f"{bin_dir}/ruff", "check", "."])
         run("ruff format", [f"{bin_dir}/ruff", "format", "--check", "."])
+        run("mypy", [sys.executable, "-m", "mypy"])  # what it checks, and how strictly: pyproject.toml
     workers = os.environ.get("TEST_WORKERS", "2")
     run("unit and integration tests", [sys.executable, "-m", "pytest", "-m", "not e2e", "-n", workers, *extra])
     if os.environ.get("BRIGADE_SKIP_E2E") != "1":

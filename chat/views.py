@@ -9,11 +9,12 @@ from chat import selectors, services
 from chat.forms import OpenRoomForm
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.presence import presence_counts
+from core.types import AuthenticatedHttpRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OpenRoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

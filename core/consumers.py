@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from core.realtime.consumers import CLOSE_NOT_FOUND, JsonSocketConsumer
@@ -13,14 +15,14 @@ class HealthConsumer(JsonSocketConsumer):
     async def connect(self) -> None:
         await self.accept()
 
-    async def handle(self, payload: dict) -> None:
+    async def handle(self, payload: dict[str, Any]) -> None:
         if payload["type"] != "ping":
             await super().handle(payload)
             return
         await self.send_json({"type": "pong"})
 
 
-class RefuseConsumer(AsyncWebsocketConsumer):
+class RefuseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """Catch-all for unknown WebSocket paths."""
 
     async def connect(self) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
@@ -27,9 +29,9 @@ HEARTBEAT_MAX_AGE = 90.0
 class PartState:
     ok: bool
     detail: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "detail": self.detail, **self.extra}
 
 
@@ -116,7 +118,7 @@ CHECKS = {
 }
 
 
-async def _guarded(check) -> PartState:
+async def _guarded(check: Callable[[], Awaitable[PartState]]) -> PartState:
     try:
         return await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT)
     except TimeoutError:
@@ -125,7 +127,7 @@ async def _guarded(check) -> PartState:
         return PartState(ok=False, detail=f"{type(exc).__name__}: {exc}"[:300])
 
 
-async def system_health() -> dict:
+async def system_health() -> dict[str, Any]:
     """Run every check concurrently; the overall state is ok only when every part is."""
     names = list(CHECKS)
     states = await asyncio.gather(*(_guarded(CHECKS[name]) for name in names))

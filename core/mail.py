@@ -9,6 +9,7 @@ console in `make run`. SMTP errors are raised, for the calling task to retry or 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -16,7 +17,7 @@ from django.template.loader import render_to_string
 SUBJECT_MAX = 200
 
 
-def mail_send(*, to: str | Sequence[str], subject: str, template: str, context: dict) -> int:
+def mail_send(*, to: str | Sequence[str], subject: str, template: str, context: dict[str, Any]) -> int:
     """Send one message to every address in `to` (visible to each other); returns 1 when sent."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients or not all(isinstance(address, str) and "@" in address for address in recipients):

@@ -42,6 +42,11 @@ class Memo(NamedTuple):
         return self.derived[name]
 
 
+def _unshared(text: bytes) -> Memo:
+    """A value computed while Redis is unreachable: served once, kept nowhere."""
+    return Memo(-1, json.loads(text), text, {})
+
+
 class VersionedMemo:
     MAX_ENTRIES = 1024
 
@@ -74,20 +79,18 @@ class VersionedMemo:
 
     async def entry(self, name: str, version: int | None, compute: Callable[[], Awaitable[Any]]) -> Memo:
         if version is None:  # Redis is unreachable: nothing can be shared or trusted
-            text = encode(await compute())
-            return Memo(-1, json.loads(text), text, {})
+            return _unshared(encode(await compute()))
         memo = self._values.get(name)
         if memo is not None and memo.version == version:
             return memo
         client, entry_key = async_client(), self._key(name, version)
         try:
-            text = await client.get(entry_key)
+            text: bytes | str | None = await client.get(entry_key)
             if text is None:
                 text = encode(await compute())
                 await client.set(entry_key, text, ex=CACHE_SECONDS)
         except REDIS_DOWN:
-            text = encode(await compute())
-            return Memo(-1, json.loads(text), text, {})
+            return _unshared(encode(await compute()))
         return self._keep(name, version, text)
 
     def version_sync(self) -> int:

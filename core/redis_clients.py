@@ -52,7 +52,8 @@ def connection_options(*, for_asyncio: bool) -> dict[str, object]:
     """Options for every Redis connection pool (ours, Django's cache, the channel layer)."""
     backoff = ExponentialBackoff(cap=0.5, base=0.05)
     retry = (
-        AsyncRetry(backoff, RETRIES, supported_errors=_RETRY_ON)
+        # redis.asyncio's Retry is annotated for RedisError subclasses only; it just runs isinstance().
+        AsyncRetry(backoff, RETRIES, supported_errors=_RETRY_ON)  # type: ignore[arg-type]
         if for_asyncio
         else Retry(backoff, RETRIES, supported_errors=_RETRY_ON)
     )

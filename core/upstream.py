@@ -233,7 +233,7 @@ def _serializer() -> bool:
 def _wrapped() -> bool:
     from django.utils.functional import SimpleLazyObject, empty
 
-    return SimpleLazyObject(dict)._wrapped is empty
+    return SimpleLazyObject(dict)._wrapped is empty  # type: ignore[attr-defined]  # the private name checked
 
 
 @_private("django.http.HttpRequest._messages", _MIDDLEWARE)

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
 from core.api import PageIn
+from core.types import ApiRequest
 from jobs import selectors, services
 from jobs.models import Job
 
@@ -57,7 +58,7 @@ class JobFilters(PageIn):
     all: bool = Field(False, description="staff: everyone's jobs, not only yours")
 
 
-async def _visible(request: HttpRequest, job_id: int) -> Job:
+async def _visible(request: ApiRequest, job_id: int) -> Job:
     job = await selectors.ajob_visible(user=request.auth, job_id=job_id)
     if job is None:
         raise Http404("no such job")
@@ -72,24 +73,24 @@ def _change(action, job: Job, by) -> dict:
 
 
 @router.get("/jobs", response=JobPage, summary="Your background jobs, newest first (staff: ?all=true for everyone's)")
-async def list_jobs(request: HttpRequest, filters: Query[JobFilters]):
+async def list_jobs(request: ApiRequest, filters: Query[JobFilters]):
     jobs = selectors.jobs_visible(user=request.auth, everyone=filters.all)
     page = jobs[filters.offset : filters.offset + filters.limit]
     return {"count": await jobs.acount(), "items": [selectors.job_as_event(job) async for job in page]}
 
 
 @router.get("/jobs/{job_id}", response=JobDetailOut, summary="One job with its per-item error report")
-async def get_job(request: HttpRequest, job_id: JobId):
+async def get_job(request: ApiRequest, job_id: JobId):
     return selectors.job_as_detail(await _visible(request, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response=JobOut, summary="Cancel a queued or running job (409 otherwise)")
-async def cancel_job(request: HttpRequest, job_id: JobId):
+async def cancel_job(request: ApiRequest, job_id: JobId):
     job = await _visible(request, job_id)
     return await sync_to_async(_change)(services.job_cancel, job, request.auth)
 
 
 @router.post("/jobs/{job_id}/retry", response=JobOut, summary="Run a failed or cancelled job again (409 otherwise)")
-async def retry_job(request: HttpRequest, job_id: JobId):
+async def retry_job(request: ApiRequest, job_id: JobId):
     job = await _visible(request, job_id)
     return await sync_to_async(_change)(services.job_retry, job, request.auth)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from jobs.kinds import kind_label
@@ -21,7 +23,7 @@ ERRORS_SHOWN = 100
 QUEUE_DEPTH_TIMEOUT = 2.0
 
 
-def jobs_visible(*, user: AbstractBaseUser, everyone: bool = False) -> QuerySet[Job]:
+def jobs_visible(*, user: User | AnonymousUser, everyone: bool = False) -> QuerySet[Job]:
     """The user's own jobs, newest first; staff asking for everyone's get every job."""
     jobs = Job.objects.select_related("owner").defer("errors", "params")
     if everyone and user.is_staff:
@@ -29,7 +31,7 @@ def jobs_visible(*, user: AbstractBaseUser, everyone: bool = False) -> QuerySet[
     return jobs.filter(owner_id=user.pk)
 
 
-def job_visible(*, user: AbstractBaseUser, job_id: int) -> Job | None:
+def job_visible(*, user: User | AnonymousUser, job_id: int) -> Job | None:
     """The job if the user owns it or is staff; None otherwise (the caller answers 404 either way)."""
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
     if job is None or not job_may_manage(user=user, job=job):
@@ -37,7 +39,7 @@ def job_visible(*, user: AbstractBaseUser, job_id: int) -> Job | None:
     return job
 
 
-async def ajob_visible(*, user: AbstractBaseUser, job_id: int) -> Job | None:
+async def ajob_visible(*, user: User | AnonymousUser, job_id: int) -> Job | None:
     """The job if the user owns it or is staff; None otherwise (the caller answers 404 either way)."""
     job = await Job.objects.select_related("owner").filter(pk=job_id).afirst()
     if job is None or not job_may_manage(user=user, job=job):
@@ -45,9 +47,9 @@ async def ajob_visible(*, user: AbstractBaseUser, job_id: int) -> Job | None:
     return job
 
 
-def job_may_manage(*, user: AbstractBaseUser, job: Job) -> bool:
+def job_may_manage(*, user: User | AnonymousUser, job: Job) -> bool:
     """Seeing, cancelling and retrying a job: its owner and staff."""
-    return user.is_authenticated and (job.owner_id == user.pk or user.is_staff)
+    return bool(user.is_authenticated and (job.owner_id == user.pk or user.is_staff))
 
 
 def job_summary(result: object) -> str:
@@ -59,11 +61,11 @@ def job_summary(result: object) -> str:
     return json.dumps(result, ensure_ascii=False)[:500]
 
 
-def _iso(moment) -> str | None:
+def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def job_as_event(job: Job) -> dict:
+def job_as_event(job: Job) -> dict[str, Any]:
     """The job as the page, its socket and the API list show it (without the per-item report)."""
     return {
         "id": job.pk,
@@ -84,12 +86,12 @@ def job_as_event(job: Job) -> dict:
     }
 
 
-def job_as_detail(job: Job) -> dict:
+def job_as_detail(job: Job) -> dict[str, Any]:
     """The event plus the per-item error report (the first ERRORS_KEPT entries)."""
     return {**job_as_event(job), "errors": job.errors}
 
 
-async def jobs_page(*, user: AbstractBaseUser, everyone: bool, limit: int = PAGE_SIZE) -> list[dict]:
+async def jobs_page(*, user: User | AnonymousUser, everyone: bool, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
     """The jobs page's rows: events, plus the first ERRORS_SHOWN entries of each per-item report."""
     rows = [job_as_event(job) async for job in jobs_visible(user=user, everyone=everyone)[:limit]]
     with_errors = [row["id"] for row in rows if row["error_count"]]
@@ -109,7 +111,7 @@ def _broker_queue_depth() -> int:
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1)
         try:
-            return connection.default_channel.queue_declare(name, passive=True).message_count
+            return int(connection.default_channel.queue_declare(name, passive=True).message_count)
         except connection.channel_errors:  # no such queue yet: nothing was ever sent to it
             return 0
 

@@ -12,9 +12,11 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -84,7 +86,7 @@ def _json_size(value: object, *, what: str, limit: int) -> None:
 # -- Creating, enqueueing ------------------------------------------------------------------------
 
 
-def job_create(*, owner: AbstractBaseUser, kind: str, params: dict | None = None) -> Job:
+def job_create(*, owner: User, kind: str, params: dict[str, Any] | None = None) -> Job:
     """Store a queued job and enqueue its run once the transaction commits (the task gets the id)."""
     spec = kind_get(kind)
     clean = spec.clean_params(dict(params or {}))
@@ -177,7 +179,7 @@ def job_progress(
     attempt: int,
     done: int,
     total: int | None = None,
-    errors: list[dict] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     error_count: int | None = None,
     force: bool = False,
 ) -> bool:
@@ -192,7 +194,7 @@ def job_progress(
     clock = time.monotonic()
     if not (force or final) and clock - _last_write.get(job_id, float("-inf")) < PROGRESS_INTERVAL:
         return False
-    fields: dict = {"done": done, "heartbeat_at": timezone.now()}
+    fields: dict[str, Any] = {"done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         fields["total"] = total
     if errors is not None:
@@ -244,12 +246,12 @@ def job_fail(*, job_id: int, error: str, attempt: int | None = None) -> bool:
 # -- What people do: cancel, retry ---------------------------------------------------------------
 
 
-def _authorise(*, job: Job, by: AbstractBaseUser, action: str) -> None:
+def _authorise(*, job: Job, by: User | AnonymousUser, action: str) -> None:
     if not job_may_manage(user=by, job=job):
         raise PermissionDenied(f"only the job's owner or staff may {action} it")
 
 
-def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
+def job_cancel(*, job: Job, by: User | AnonymousUser) -> Job:
     """Cancel a queued or running job (owner or staff). A running one stops at its next progress write."""
     _authorise(job=job, by=by, action="cancel")
     with transaction.atomic():
@@ -261,7 +263,7 @@ def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
         return _publish_fresh(job.pk)
 
 
-def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
+def job_retry(*, job: Job, by: User | AnonymousUser) -> Job:
     """Run a failed or cancelled job again from the start (owner or staff), enqueued after commit."""
     _authorise(job=job, by=by, action="retry")
     task_id = uuid.uuid4().hex
@@ -306,8 +308,7 @@ def jobs_resume_stale(*, limit: int = 500) -> list[int]:
             ):
                 continue
             _publish_fresh(job_id)
-            transaction.on_commit(lambda job_id=job_id, kind=kind, task_id=task_id: job_enqueue(
-                job_id=job_id, kind=kind, task_id=task_id))  # fmt: skip
+            transaction.on_commit(partial(job_enqueue, job_id=job_id, kind=kind, task_id=task_id))
         resumed.append(job_id)
     if resumed:
         logger.warning("resumed %d job(s) whose worker stopped: %s", len(resumed), resumed)

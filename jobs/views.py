@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.decorators import alogin_required
 from core.health import system_health
 from core.shortcuts import arender
+from core.types import AuthenticatedHttpRequest
 from jobs import selectors, services
 from jobs.forms import DemoJobForm
 from jobs.models import Job
@@ -51,7 +52,7 @@ def _visible_or_404(request: HttpRequest, job_id: int) -> Job:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cancel(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     try:
         services.job_cancel(job=_visible_or_404(request, job_id), by=request.user)
     except services.JobStateError as error:
@@ -61,7 +62,7 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_retry(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     try:
         services.job_retry(job=_visible_or_404(request, job_id), by=request.user)
     except services.JobStateError as error:
@@ -71,11 +72,12 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def demo_start(request: HttpRequest) -> HttpResponse:
+def demo_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a demo job (counting, a step at a time): it affects nobody's data but its owner's job list."""
     form = DemoJobForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items()))
+        problems = (f"{field}: {' '.join(str(error) for error in errors)}" for field, errors in form.errors.items())
+        messages.error(request, "; ".join(problems))
         return redirect("jobs:page")
     params = {"count": form.cleaned_data["count"], "step_seconds": float(form.cleaned_data["step_seconds"])}
     services.job_create(owner=request.user, kind="demo.count", params=params)

@@ -6,6 +6,7 @@ import random
 import secrets
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -87,7 +88,7 @@ def demo_history_backfill() -> RecordResult | None:
     return prices_record(quotes=quotes) if quotes else None
 
 
-DEMO_RECIPES = [
+DEMO_RECIPES: list[dict[str, Any]] = [
     {
         "name": "Beurre blanc",
         "owner": "sauce",

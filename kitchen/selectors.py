@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -14,7 +14,7 @@ PRICE_HISTORY = 50
 RECIPES_PER_PAGE = 25
 
 # How the recipe list may be sorted: "popular" is the most talked about in its recipe room.
-RECIPE_SORTS = {
+RECIPE_SORTS: dict[str, tuple[str | Lower, ...]] = {
     "newest": ("-updated_at", "-id"),
     "name": (Lower("name"), "id"),
     "quickest": ("prep_time", "-updated_at", "-id"),
@@ -22,7 +22,7 @@ RECIPE_SORTS = {
 }
 
 
-def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
+def recipe_visibility_filter(*, user: User | AnonymousUser) -> Q:
     """Completed recipes are kitchen-wide; drafts only for their owner and collaborators."""
     if not user.is_authenticated:
         return Q(pk__in=[])
@@ -31,18 +31,18 @@ def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
     return Q(status=Recipe.Status.COMPLETED) | Q(owner__user_id=user.pk) | Q(collaborators__user_id=user.pk)
 
 
-def recipes_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+def recipes_visible_to(*, user: User | AnonymousUser) -> QuerySet[Recipe]:
     visible_ids = Recipe.objects.filter(recipe_visibility_filter(user=user)).values("pk")
     return Recipe.objects.filter(pk__in=visible_ids).select_related("owner__user")
 
 
-def recipe_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+def recipe_list(*, user: User | AnonymousUser) -> QuerySet[Recipe]:
     return recipes_visible_to(user=user).prefetch_related("categories")
 
 
 def recipes_search(
     *,
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     q: str = "",
     difficulty: str = "",
     chef: str = "",
@@ -105,7 +105,7 @@ async def categories_for_filter() -> list[tuple[str, str]]:
     return [(slug, name) async for slug, name in Category.objects.values_list("slug", "name")]
 
 
-def recipe_detail(*, user: AbstractBaseUser | AnonymousUser, recipe_id: int) -> Recipe | None:
+def recipe_detail(*, user: User | AnonymousUser, recipe_id: int) -> Recipe | None:
     lines = RecipeIngredient.objects.select_related("ingredient").order_by("position")
     return (
         recipes_visible_to(user=user)
@@ -115,7 +115,7 @@ def recipe_detail(*, user: AbstractBaseUser | AnonymousUser, recipe_id: int) -> 
     )
 
 
-def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -> bool:
+def recipe_can_edit(*, user: User | AnonymousUser, recipe: Recipe) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser or recipe.owner.user_id == user.pk:
@@ -126,4 +126,5 @@ def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -
 def ingredients_with_history(*, limit: int = PRICE_HISTORY) -> QuerySet[Ingredient]:
     """Ingredients with their `limit` newest price observations, newest first, as `.recent`."""
     history = IngredientPrice.objects.order_by("-observed_at", "-id")[:limit]
-    return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))
+    # Ingredient declares `recent` for its readers; mypy's Django plugin also derives it from to_attr.
+    return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))  # type: ignore[no-redef]

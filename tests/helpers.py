@@ -121,3 +121,14 @@ def alive(pids: set[int]) -> set[int]:
         except psutil.NoSuchProcess:
             pass
     return survivors
+
+
+def browser_session(base: str, username: str, password: str) -> dict[str, str]:
+    """Sign in through the login form; the headers a browser sends on writes (cookies and the CSRF token)."""
+    with httpx.Client(base_url=base) as browser:
+        browser.get("/accounts/login/").raise_for_status()
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"]}
+        response = browser.post("/accounts/login/", data=form)
+        assert response.status_code == 302, response.text[:500]
+        cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+        return {"Cookie": cookies, "X-CSRFToken": browser.cookies["csrftoken"]}

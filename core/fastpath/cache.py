@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -30,11 +31,21 @@ from core.redis_clients import REDIS_DOWN, async_client
 
 logger = logging.getLogger(__name__)
 
-_sync_clients: dict[tuple, RedisCacheClient] = {}
+_sync_clients: dict[tuple[tuple[str, ...], str], RedisCacheClient] = {}
 _sync_clients_lock = threading.Lock()
 
 
 class RedisCache(DjangoRedisCache):
+    # Set by Django's RedisCache.__init__; django-stubs declare none of the private names used here
+    # (nor RedisCacheClient._serializer, hence the ignores below).
+    _servers: list[str]
+    _options: dict[str, Any]
+    _class: type[RedisCacheClient]
+
+    if TYPE_CHECKING:  # Django's RedisCache rounds to whole seconds; the stubs say float
+
+        def get_backend_timeout(self, timeout: float | None = ...) -> int | None: ...
+
     @cached_property
     def _cache(self) -> RedisCacheClient:
         """The sync client (thread-safe connection pools) is shared by every cache object alike."""
@@ -53,37 +64,49 @@ class RedisCache(DjangoRedisCache):
         """
         return async_client(self._servers[0])
 
-    async def aget(self, key, default=None, version=None):
+    async def aget(self, key: Any, default: Any | None = None, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         try:
             value = await self._aclient().get(key)
         except REDIS_DOWN as error:
             _log_down("get", error)
             return default
-        return default if value is None else self._cache._serializer.loads(value)
+        return default if value is None else self._cache._serializer.loads(value)  # type: ignore[attr-defined]
 
-    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:  # noqa: ASYNC109 (Django's signature)
+    async def aset(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> None:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         try:
             if timeout == 0:
                 await self._aclient().delete(key)
             else:
-                await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)
+                await self._aclient().set(key, self._cache._serializer.dumps(value), ex=timeout)  # type: ignore[attr-defined]
         except REDIS_DOWN as error:
             _log_down("set", error)
 
-    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
+    async def aadd(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> bool:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        client, value = self._aclient(), self._cache._serializer.dumps(value)
+        client, value = self._aclient(), self._cache._serializer.dumps(value)  # type: ignore[attr-defined]
         if timeout == 0:  # as the sync add: "added" if absent, but nothing is kept
             if added := bool(await client.set(key, value, nx=True)):
                 await client.delete(key)
             return added
         return bool(await client.set(key, value, ex=timeout, nx=True))
 
-    async def adelete(self, key, version=None) -> bool:
+    async def adelete(self, key: Any, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         try:
             return bool(await self._aclient().delete(key))
@@ -91,33 +114,38 @@ class RedisCache(DjangoRedisCache):
             _log_down("delete", error)
             return False
 
-    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:  # noqa: ASYNC109 (Django's signature)
+    async def atouch(
+        self,
+        key: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (Django's signature)
+        version: int | None = None,
+    ) -> bool:
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout is None:
             return bool(await self._aclient().persist(key))
         return bool(await self._aclient().expire(key, timeout))
 
-    async def ahas_key(self, key, version=None) -> bool:
+    async def ahas_key(self, key: Any, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return bool(await self._aclient().exists(key))
 
     # -- while Redis is away: a miss, not an error --------------------------------------------
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
             return super().get(key, default, version)
         except REDIS_DOWN as error:
             _log_down("get", error)
             return default
 
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+    def set(self, key: Any, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> None:
         try:
             super().set(key, value, timeout, version)
         except REDIS_DOWN as error:
             _log_down("set", error)
 
-    def delete(self, key, version=None) -> bool:
+    def delete(self, key: Any, version: int | None = None) -> bool:
         try:
             return super().delete(key, version)
         except REDIS_DOWN as error:

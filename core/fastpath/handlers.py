@@ -26,6 +26,8 @@ milliseconds those cycles reach the oldest GC generation and make full collectio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import IO, Any
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core import signals
@@ -34,12 +36,17 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi
 from django.core.handlers.base import reset_urlconf
 from django.db import close_old_connections, reset_queries
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
+
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 THREAD_LOCAL_RECEIVERS = frozenset({close_old_connections, reset_queries, close_caches, reset_urlconf})
 
 
-def _thread_local_only(signal, sender) -> bool:
+def _thread_local_only(signal: Signal, sender: object) -> bool:
     """True if every receiver of `signal` for `sender` only resets the calling thread's state."""
     sync_receivers, async_receivers = signal._live_receivers(sender)
     return not async_receivers and all(receiver in THREAD_LOCAL_RECEIVERS for receiver in sync_receivers)
@@ -52,13 +59,13 @@ def _request_thread_used() -> bool:
 
 
 class ASGIHandler(asgi.ASGIHandler):
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         async with ThreadSensitiveContext():
             await self.handle(scope, receive, send)
 
-    async def handle(self, scope, receive, send):
+    async def handle(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Django's `ASGIHandler.handle`, with the signal and close steps below."""
         try:
             body_file = await self.read_body(receive)
@@ -68,6 +75,7 @@ class ASGIHandler(asgi.ASGIHandler):
         await self._request_started(scope)
         request, error_response = self.create_request(scope, body_file)
         if request is None:
+            assert error_response is not None  # for mypy: one or the other is None
             body_file.close()
             await self.send_response(error_response, send)
             await self._close(error_response)
@@ -85,7 +93,9 @@ class ASGIHandler(asgi.ASGIHandler):
         # collections frequent and slow. Emptying it lets reference counting free it now.
         request.__dict__.clear()
 
-    async def _respond(self, request, receive, send, body_file):
+    async def _respond(
+        self, request: HttpRequest, receive: Receive, send: Send, body_file: IO[bytes]
+    ) -> HttpResponseBase | None:
         """Run the view and send its response in this task, while a second task listens for the client leaving.
 
         Django runs the view in a task of its own and waits for either task with `asyncio.wait`;
@@ -95,15 +105,16 @@ class ASGIHandler(asgi.ASGIHandler):
         Returns the response to close, or None if the client left before there was one.
         """
         handler = asyncio.current_task()
+        assert handler is not None  # for mypy: a coroutine runs in a task
         state = {"running": True, "cancelled": False}
 
-        def client_left(listener: asyncio.Task) -> None:
+        def client_left(listener: asyncio.Task[None]) -> None:
             if state["running"] and not listener.cancelled():
                 state["cancelled"] = handler.cancel()
 
         listener = asyncio.create_task(self.listen_for_disconnect(receive))
         listener.add_done_callback(client_left)
-        response = None
+        response: HttpResponseBase | None = None
         try:
             response = await self.run_get_response(request)
             await self.send_response(response, send)
@@ -123,7 +134,7 @@ class ASGIHandler(asgi.ASGIHandler):
             listener.cancel()
         return response
 
-    async def _request_started(self, scope) -> None:
+    async def _request_started(self, scope: dict[str, Any]) -> None:
         if _thread_local_only(signals.request_started, self.__class__):
             signals.request_started.send(sender=self.__class__, scope=scope)
         else:
@@ -135,7 +146,7 @@ class ASGIHandler(asgi.ASGIHandler):
         else:
             await signals.request_finished.asend(sender=self.__class__)
 
-    async def _close(self, response) -> None:
+    async def _close(self, response: HttpResponseBase) -> None:
         """Close the response (it sends request_finished) in the thread that did the request's sync work."""
         sender = getattr(response, "_handler_class", self.__class__)
         if not _request_thread_used() and _thread_local_only(signals.request_finished, sender):

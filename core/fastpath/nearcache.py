@@ -35,11 +35,18 @@ class _LoopState:
         self.values: dict[str, tuple[Any, float]] = {}  # key -> (value, monotonic deadline)
         self.generation = 0
         self.live = False
-        self.joining: asyncio.Task | None = None
+        self.joining: asyncio.Task[None] | None = None
 
 
 class NearCache:
-    def __init__(self, name: str, *, max_age: float = 60, max_entries: int = 10_000, copy_value=copy.deepcopy) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_age: float = 60,
+        max_entries: int = 10_000,
+        copy_value: Callable[[Any], Any] = copy.deepcopy,
+    ) -> None:
         self.topic = f"near:{name}"
         self.max_age = max_age
         self.max_entries = max_entries

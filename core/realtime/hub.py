@@ -15,6 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -39,7 +40,7 @@ RECOVERY_FIRST_DELAY = 0.1
 RECOVERY_MAX_DELAY = 2.0
 
 
-def encode(event: dict) -> str:
+def encode(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -47,7 +48,7 @@ def _channel(topic: str) -> str:
     return key("rt", topic)
 
 
-def publish_on_commit(topic: str, event: dict) -> None:
+def publish_on_commit(topic: str, event: dict[str, Any]) -> None:
     publish_raw_on_commit(topic, encode(event))
 
 
@@ -59,7 +60,7 @@ def publish_raw(topic: str, frame: str) -> None:
     sync_client().publish(_channel(topic), frame)
 
 
-async def apublish(topic: str, event: dict) -> None:
+async def apublish(topic: str, event: dict[str, Any]) -> None:
     await apublish_raw(topic, encode(event))
 
 
@@ -207,7 +208,7 @@ class Hub:
         old, self._pubsub = self._pubsub, None
         if old is not None:
             with contextlib.suppress(Exception):
-                await old.aclose()
+                await old.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
         await self._pubsub_client.ping()
         if self._members:
             await self._subscription().subscribe(*(_channel(topic) for topic in self._members))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_DEPTH = 32
@@ -15,8 +16,11 @@ class MessageError(Exception):
     code: str
     message: str
 
-    def as_event(self) -> dict:
-        return {"type": "error", "code": self.code, "message": self.message}
+    def as_event(self, *, client_id: str | None = None) -> dict[str, Any]:
+        event: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if client_id is not None:
+            event["client_id"] = client_id
+        return event
 
 
 def _reject_constant(name: str) -> float:
@@ -52,7 +56,7 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
-def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict:
+def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Parse one client frame into a dict with a string "type", or raise MessageError."""
     if text is None:
         raise MessageError("binary_not_supported", "send JSON text frames, not binary ones")
@@ -77,7 +81,7 @@ def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> 
     return payload
 
 
-def require_field(payload: dict, name: str, kind: type, *, optional: bool = False):
+def require_field(payload: dict[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:
     """Return payload[name] if it has the right type (bools are not ints)."""
     if name not in payload or payload[name] is None:
         if optional:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ MAX_QUEUED_BYTES = 1024 * 1024  # per socket; a chat frame is at most a few KiB
 class SocketOutbox:
     def __init__(
         self,
-        send: Callable[[dict], Awaitable[None]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
         *,
         on_overflow: Callable[[], None],
         max_bytes: int = MAX_QUEUED_BYTES,
@@ -35,7 +36,7 @@ class SocketOutbox:
         self.max_bytes = max_bytes
         self._frames: deque[str] = deque()
         self.queued_bytes = 0
-        self._wakeup: asyncio.Future | None = None
+        self._wakeup: asyncio.Future[None] | None = None
         self._writer = asyncio.create_task(self._write(), name="socket-outbox")
         self.closed = False
 

@@ -69,6 +69,7 @@ def recipe_cost(recipe: Recipe, *, currency: str | None = None) -> RecipeCost:
         total=total.quantize(CENT),
         per_serving=(total / max(recipe.servings, 1)).quantize(CENT, ROUND_HALF_UP),
         complete=all(line.cost is not None for line in lines),
-        oldest_price_at=min(dates) if dates else None,
+        # A line has a cost only when its ingredient has a price, and so a price date.
+        oldest_price_at=min(dates) if dates else None,  # type: ignore[type-var]
         lines=lines,
     )

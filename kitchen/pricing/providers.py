@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -95,6 +95,10 @@ def _moment(value: object, *, now: datetime) -> datetime:
         raise PriceRejected(f"bad date {text[:40]!r}") from None
     if isinstance(moment, datetime) and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)  # databases refuse offsets past 15:59 and years past 9999
+    except OverflowError:
+        raise PriceRejected(f"date {text[:40]!r} is out of range") from None
     if moment > now + timedelta(days=1):
         raise PriceRejected(f"date {text[:40]} is in the future")
     return moment
@@ -150,7 +154,7 @@ class PriceProvider(Protocol):
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-_clients: LoopLocal[tuple[httpx.AsyncClient, object] | None] = LoopLocal(lambda: None)
+_clients: LoopLocal[tuple[httpx.AsyncClient, AsyncGenerator[None, None]] | None] = LoopLocal(lambda: None)
 
 
 def http_client() -> httpx.AsyncClient:
@@ -167,11 +171,12 @@ def http_client() -> httpx.AsyncClient:
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
-        entry = _clients.replace((client, _close_with_loop(client)))
+        entry = (client, _close_with_loop(client))
+        _clients.replace(entry)
     return entry[0]
 
 
-def _close_with_loop(client: httpx.AsyncClient):
+def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
     """Close the client when its event loop ends, not leak its connections.
 
     An async generator left suspended on a loop is closed by asyncio.run() (and uvicorn, and
@@ -179,7 +184,7 @@ def _close_with_loop(client: httpx.AsyncClient):
     closes the client. It is started here, synchronously: nothing before its yield awaits.
     """
 
-    async def guard():
+    async def guard() -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
@@ -322,7 +327,8 @@ class HttpFeed:
                 records = records.get("prices")
             if not isinstance(records, list):
                 raise ProviderError(f"{self.url} did not answer a list of prices")
-        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})
+        # Both branches leave a list; mypy does not narrow the declared `object` of the first.
+        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})  # type: ignore[arg-type]
 
 
 class OpenPrices:
@@ -333,7 +339,7 @@ class OpenPrices:
     """
 
     name = "open-prices"
-    _UNITS = {"KILOGRAM": "kg", "UNIT": "piece"}
+    _UNITS: dict[str | None, str] = {"KILOGRAM": "kg", "UNIT": "piece"}
 
     def __init__(self, base_url: str, *, currency: str = "EUR", concurrency: int = 4) -> None:
         self.base_url = base_url.rstrip("/")

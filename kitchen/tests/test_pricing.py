@@ -121,11 +121,19 @@ class TestFeeds:
             {"ingredient": "Butter", "price": 1e400, "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
             {"ingredient": "Butter", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
             {"ingredient": "Unrelated", "price": "1", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
-        ]
+            # Out of a database's range once in UTC:
+            {
+                "ingredient": "Butter",
+                "price": "1",
+                "currency": "EUR",
+                "unit": "kg",
+                "observed_at": "0001-01-01T00:00+12:00",
+            },
+        ]  # fmt: skip
         stub.replies["/feed.json"] = Reply(body=json.dumps({"prices": records}).encode())
         result = await HttpFeed(f"{stub.base}/feed.json").fetch(ingredients=BUTTER)
         assert [q.price for q in result.quotes] == [Decimal("9.5000")]
-        assert len(result.rejected) == 3
+        assert len(result.rejected) == 4
 
     async def test_csv_feed(self, stub):
         body = "ingredient,price,currency,unit,observed_at\nButter,8.75,EUR,kg,2026-11-19T08:00:00Z\n"
