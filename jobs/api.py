@@ -10,7 +10,7 @@ from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
-from core.api import PageIn
+from core.api import PageIn, responses
 from core.types import ApiRequest
 from jobs import selectors, services
 from jobs.models import Job
@@ -72,25 +72,35 @@ def _change(action, job: Job, by) -> dict:
         raise HttpError(409, str(error)) from None
 
 
-@router.get("/jobs", response=JobPage, summary="Your background jobs, newest first (staff: ?all=true for everyone's)")
+@router.get(
+    "/jobs",
+    response=responses({200: JobPage}),
+    summary="Your background jobs, newest first (staff: ?all=true for everyone's)",
+)
 async def list_jobs(request: ApiRequest, filters: Query[JobFilters]):
     jobs = selectors.jobs_visible(user=request.auth, everyone=filters.all)
     page = jobs[filters.offset : filters.offset + filters.limit]
     return {"count": await jobs.acount(), "items": [selectors.job_as_event(job) async for job in page]}
 
 
-@router.get("/jobs/{job_id}", response=JobDetailOut, summary="One job with its per-item error report")
+@router.get("/jobs/{job_id}", response=responses({200: JobDetailOut}), summary="One job with its per-item error report")
 async def get_job(request: ApiRequest, job_id: JobId):
     return selectors.job_as_detail(await _visible(request, job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", response=JobOut, summary="Cancel a queued or running job (409 otherwise)")
+@router.post(
+    "/jobs/{job_id}/cancel", response=responses({200: JobOut}), summary="Cancel a queued or running job (409 otherwise)"
+)
 async def cancel_job(request: ApiRequest, job_id: JobId):
     job = await _visible(request, job_id)
     return await sync_to_async(_change)(services.job_cancel, job, request.auth)
 
 
-@router.post("/jobs/{job_id}/retry", response=JobOut, summary="Run a failed or cancelled job again (409 otherwise)")
+@router.post(
+    "/jobs/{job_id}/retry",
+    response=responses({200: JobOut}),
+    summary="Run a failed or cancelled job again (409 otherwise)",
+)
 async def retry_job(request: ApiRequest, job_id: JobId):
     job = await _visible(request, job_id)
     return await sync_to_async(_change)(services.job_retry, job, request.auth)
