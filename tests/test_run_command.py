@@ -146,28 +146,37 @@ def test_first_run_serves_everything_and_ctrl_c_leaves_nothing(var_dir):
         run.close()
 
 
-def test_second_run_reuses_data_and_a_dead_child_stops_the_rest(var_dir):
+def test_second_run_reuses_data_a_dead_worker_is_restarted_and_a_dead_web_server_stops_the_rest(var_dir):
     assert (var_dir / "brigade.sqlite3").exists(), "runs after the first test"
     run = RunCommand(var_dir)
     try:
         boot = run.wait_healthy()
         print(f"second boot to healthy: {boot:.1f}s")
         assert "Demo data is already loaded." in run.output()
-
-        # The launcher's own worker child (not one of Celery's pool processes, which it respawns)
         launcher = next(pid for pid in run.seen_pids if "brigade.launcher" in " ".join(_cmdline(pid)))
-        worker = next(
-            child.pid for child in psutil.Process(launcher).children() if {"celery", "worker"} <= set(child.cmdline())
-        )
-        os.kill(worker, signal.SIGKILL)
 
+        # When the launcher's own worker child dies (not one of Celery's pool processes, which it respawns)
+        os.kill(_child_of(launcher, {"celery", "worker"}), signal.SIGKILL)
+
+        # Then it is started again and the whole stack is healthy again
+        wait_for(lambda: "the worker process" in run.output() and "starting it again" in run.output(),
+                 timeout=30, what="the worker to be restarted")  # fmt: skip
+        run.wait_healthy()
+        assert run.process.poll() is None
+
+        # When the web server dies, the launcher stops the others and says which child died
+        os.kill(_child_of(launcher, {"uvicorn"}), signal.SIGKILL)
         code = run.process.wait(timeout=60)
         assert code != 0
-        assert "the worker process" in run.output()
+        assert "the web process" in run.output()
         assert "stopping the others" in run.output()
         wait_for(lambda: not alive(run.seen_pids), timeout=10, what="children to exit")
     finally:
         run.close()
+
+
+def _child_of(parent: int, words: set[str]) -> int:
+    return next(child.pid for child in psutil.Process(parent).children() if words <= set(child.cmdline()))
 
 
 def _cmdline(pid: int) -> list[str]:
