@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -19,3 +20,39 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SessionUser(User):
+    """The signed-in user as the async request path caches it (accounts/backends.py).
+
+    Built from a JSON entry without the password hash, it answers `get_session_auth_hash()` from
+    the HMAC kept in that entry and refuses to be saved or deleted. Fields left out of the entry
+    (email, dates) load from the database on first access, which an async view must not do.
+    """
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash
+
+    def get_session_auth_fallback_hash(self):
+        yield from self._session_auth_fallback_hashes
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        if fields is None or "password" in fields:
+            raise TypeError("a SessionUser carries no password hash: load the user from the database")
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+    def save(self, *args, **kwargs) -> None:
+        raise TypeError("a SessionUser is a read-only cached copy: load the user from the database to change it")
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("a SessionUser is a read-only cached copy: load the user from the database to delete it")
+
+    async def asave(self, *args, **kwargs) -> None:
+        self.save()
+
+    async def adelete(self, *args, **kwargs):
+        self.delete()
