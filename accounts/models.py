@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
+from django.db.models import Q
 
 
 class ApiToken(models.Model):
@@ -20,6 +21,33 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring sign-up link (SIGNUP=invite). Only the token's SHA-256 is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=100, blank=True, help_text="who it is for")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used_by__isnull=True) | Q(used_at__isnull=False), name="invitation_used_by_has_used_at"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} ({self.note or 'no note'})"
 
 
 class SessionUser(User):

@@ -43,6 +43,7 @@ def run_check(**overrides: str | None) -> subprocess.CompletedProcess:
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list host names"),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        ({"SIGNUP": "sometimes"}, "SIGNUP must be one of closed, invite, open"),
     ],
 )
 def test_bad_configuration_is_one_line(overrides, expected):
@@ -107,7 +108,8 @@ def test_removing_the_security_middleware_is_reported(settings):
 
 
 @pytest.mark.django_db
-async def test_async_requests_get_the_same_headers_and_csrf(async_client):
+async def test_async_requests_get_the_same_headers_and_csrf(async_client, settings):
+    settings.SIGNUP = "open"  # so that only CSRF can refuse the post below
     response = await async_client.get("/accounts/login/")
     assert response["X-Frame-Options"] == "DENY"
     assert "csrftoken" in response.cookies
