@@ -22,15 +22,28 @@ from kitchen.tests.factories import ChefFactory, RecipeFactory
 pytestmark = pytest.mark.django_db
 
 
-async def _aload(user_id):
-    """What an async request gets for this user id."""
-    return await CachedModelBackend().aget_user(user_id)
+def _run(coroutine):
+    """Await in a fresh event loop, as an async view under the sync test client does."""
+
+    async def run():
+        return await coroutine
+
+    return async_to_sync(run)()
+
+
+def cached_user(user_id):
+    """The user an async request would get from Redis (or the database, caching it there).
+
+    Below the per-process copies (core/nearcache.py, tested on their own), whose hub leaves
+    tasks behind in the short-lived event loop each call here runs in.
+    """
+    return _run(CachedModelBackend()._aload(user_id))
 
 
 class TestTheCachedEntry:
     def test_is_json_with_the_session_hmac_and_no_password_hash(self):
         user = ChefFactory().user
-        assert _run(_aload(user.pk)) == user
+        assert cached_user(user.pk) == user
         text = cache.get(user_cache_key(user.pk))
         entry = json.loads(text)
         assert "password" not in entry
@@ -40,9 +53,9 @@ class TestTheCachedEntry:
 
     def test_a_second_load_needs_no_query(self):
         user = ChefFactory().user
-        _run(_aload(user.pk))
+        cached_user(user.pk)
         with CaptureQueriesContext(connection) as queries:
-            assert _run(_aload(user.pk)).username == user.username
+            assert cached_user(user.pk).username == user.username
         assert len(queries) == 0
 
     def test_made_under_other_secret_keys_is_not_used(self, settings):
@@ -55,23 +68,14 @@ class TestTheCachedEntry:
     def test_an_old_pickled_entry_is_replaced(self):
         user = ChefFactory().user
         cache.set(user_cache_key(user.pk), user)  # as the previous version stored it
-        assert _run(_aload(user.pk)).username == user.username
+        assert cached_user(user.pk).username == user.username
         assert isinstance(cache.get(user_cache_key(user.pk)), str)
-
-
-def _run(coroutine):
-    """Await in a fresh event loop, as an async view under the sync test client does."""
-
-    async def run():
-        return await coroutine
-
-    return async_to_sync(run)()
 
 
 class TestTheSessionUser:
     def test_answers_what_requests_read(self):
         user = ChefFactory(user__first_name="Lea", user__last_name="Moreau", user__is_staff=True).user
-        cached = _run(_aload(user.pk))
+        cached = cached_user(user.pk)
         assert isinstance(cached, SessionUser)
         assert (cached.pk, cached.id, cached.get_username(), cached.get_full_name()) == (
             user.pk, user.pk, user.username, "Lea Moreau")  # fmt: skip
@@ -84,7 +88,7 @@ class TestTheSessionUser:
 
     def test_cannot_be_saved_deleted_or_asked_for_its_password(self):
         user = ChefFactory().user
-        cached = _run(_aload(user.pk))
+        cached = cached_user(user.pk)
         cached.first_name = "Changed"
         with pytest.raises(TypeError, match="read-only"):
             cached.save()
@@ -100,7 +104,7 @@ class TestTheSessionUser:
 
     def test_cannot_be_saved_from_async_code_either(self):
         user = ChefFactory().user
-        cached = _run(_aload(user.pk))
+        cached = cached_user(user.pk)
         with pytest.raises(TypeError, match="read-only"):
             _run(cached.asave())
         with pytest.raises(TypeError, match="read-only"):
@@ -108,12 +112,12 @@ class TestTheSessionUser:
 
     def test_fields_left_out_load_from_the_database_in_sync_code(self):
         user = ChefFactory().user
-        cached = _run(_aload(user.pk))
+        cached = cached_user(user.pk)
         assert cached.email == user.email
 
     def test_works_as_a_foreign_key_value(self):
         chef = ChefFactory()
-        cached = _run(_aload(chef.user.pk))
+        cached = cached_user(chef.user.pk)
         from kitchen.models import Chef
 
         assert Chef.objects.get(user=cached) == chef
@@ -122,7 +126,7 @@ class TestTheSessionUser:
     def test_permissions_go_through_the_backend(self):
         user = ChefFactory(user__is_staff=True).user
         user.user_permissions.add(Permission.objects.get(codename="view_recipe"))
-        cached = _run(_aload(user.pk))
+        cached = cached_user(user.pk)
         assert cached.has_perm("kitchen.view_recipe")
         assert not cached.has_perm("kitchen.delete_recipe")
         assert cached.has_module_perms("kitchen")
@@ -140,7 +144,7 @@ class TestSyncRequestsGetTheRow:
     def test_an_inactive_or_deleted_user_is_refused(self):
         user = ChefFactory().user
         backend = CachedModelBackend()
-        _run(backend.aget_user(user.pk))
+        cached_user(user.pk)
         user.is_active = False
         user.save()
         assert backend.get_user(user.pk) is None
@@ -148,16 +152,16 @@ class TestSyncRequestsGetTheRow:
         pk = user.pk
         get_user_model().objects.filter(pk=pk).delete()
         assert backend.get_user(pk) is None
-        assert _run(backend.aget_user(pk)) is None
+        assert cached_user(pk) is None
 
 
 def test_saving_the_user_drops_the_cached_entry():
     user = ChefFactory().user
-    _run(_aload(user.pk))
+    cached_user(user.pk)
     user.first_name = "Renamed"
     user.save()
     assert cache.get(user_cache_key(user.pk)) is None
-    assert _run(_aload(user.pk)).first_name == "Renamed"
+    assert cached_user(user.pk).first_name == "Renamed"
 
 
 class TestSessions:
