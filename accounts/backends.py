@@ -29,7 +29,7 @@ from django.db import router
 from django.utils.crypto import salted_hmac
 
 from accounts.models import SessionUser
-from core.nearcache import NearCache
+from core.fastpath.nearcache import NearCache
 
 USER_CACHE_SECONDS = 300
 near_users = NearCache("users", max_age=USER_CACHE_SECONDS, copy_value=copy.copy)

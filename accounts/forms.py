@@ -6,14 +6,15 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts.throttle import client_address, login_failure_record, login_wait_seconds, throttled_message
+from core.forms import NameField
 
 
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(required=False)
-    speciality = forms.CharField(max_length=100, required=False)
+    speciality = NameField(max_length=100, required=False)
     experience_years = forms.IntegerField(min_value=0, max_value=80, initial=0)
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # missing from django-stubs
         fields = ("username", "email")
 
     def save(self, commit: bool = True):  # pragma: no cover - the view calls the service instead
@@ -21,10 +22,14 @@ class SignUpForm(UserCreationForm):
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    speciality = forms.CharField(max_length=100, required=False)
+    first_name = NameField(max_length=150, required=False)
+    last_name = NameField(max_length=150, required=False)
+    speciality = NameField(max_length=100, required=False)
     experience_years = forms.IntegerField(min_value=0, max_value=80)
+
+
+class TokenForm(forms.Form):
+    name = NameField(max_length=60, required=False)
 
 
 class InvitationForm(forms.Form):

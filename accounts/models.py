@@ -58,6 +58,10 @@ class SessionUser(User):
     (email, dates) load from the database on first access, which an async view must not do.
     """
 
+    # Set by accounts/backends.py from the cached entry.
+    _session_auth_hash: str
+    _session_auth_fallback_hashes: tuple[str, ...]
+
     class Meta:
         proxy = True
         default_permissions = ()

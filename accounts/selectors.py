@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ def invitation_is_usable(*, token: str) -> bool:
     ).exists()
 
 
-def invitations_for_staff(*, user: AbstractUser) -> QuerySet[Invitation]:
+def invitations_for_staff(*, user: User) -> QuerySet[Invitation]:
     """The latest invitations, by anyone on the staff (each shows who made it and who used it)."""
     if not user.is_staff:
         return Invitation.objects.none()

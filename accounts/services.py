@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ def user_sign_up(
     speciality: str = "",
     experience_years: int = 0,
     is_staff: bool = False,
-) -> AbstractUser:
+) -> User:
     user = get_user_model().objects.create_user(
         username=username,
         password=password,
@@ -55,7 +55,7 @@ def user_join(
     email: str = "",
     speciality: str = "",
     experience_years: int = 0,
-) -> AbstractUser:
+) -> User:
     """Someone signing themselves up as a chef, as SIGNUP allows: anyone, with an invitation, or no one.
 
     The invitation is spent in the transaction that creates the account: only if the account
@@ -70,7 +70,7 @@ def user_join(
     return user
 
 
-def invitation_create(*, created_by: AbstractUser, note: str = "") -> tuple[Invitation, str]:
+def invitation_create(*, created_by: User, note: str = "") -> tuple[Invitation, str]:
     """A single-use link's invitation and its token, which is never stored or shown again."""
     if settings.SIGNUP != "invite":
         raise SignUpRefused(f"Invitations are accepted only when SIGNUP=invite (it is {settings.SIGNUP}).")
@@ -86,7 +86,7 @@ def invitation_create(*, created_by: AbstractUser, note: str = "") -> tuple[Invi
     return invitation, token
 
 
-def invitation_redeem(*, token: str, user: AbstractUser) -> None:
+def invitation_redeem(*, token: str, user: User) -> None:
     """Spend an unused, unexpired invitation on `user`, or raise SignUpRefused.
 
     One conditional UPDATE: of two sign-ups racing for the same link, the database lets exactly
@@ -111,7 +111,7 @@ def chef_update_profile(*, chef: Chef, speciality: str, experience_years: int, f
     return chef
 
 
-def api_token_create(*, user: AbstractUser, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never stored or shown again."""
     secret = "brg_" + secrets.token_urlsafe(TOKEN_BYTES)
     token = ApiToken.objects.create(user=user, name=name.strip()[:60] or "token", prefix=secret[:8],
@@ -119,6 +119,6 @@ def api_token_create(*, user: AbstractUser, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def api_token_revoke(*, user: AbstractUser, token_id: int) -> bool:
+def api_token_revoke(*, user: User, token_id: int) -> bool:
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return bool(deleted)

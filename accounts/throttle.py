@@ -16,7 +16,7 @@ import unicodedata
 from django.conf import settings
 from django.http import HttpRequest
 
-from core import ratelimit
+from core.realtime import ratelimit
 
 
 def client_address(request: HttpRequest) -> str:

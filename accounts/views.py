@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors
-from accounts.forms import InvitationForm, LoginForm, ProfileForm, SignUpForm
+from accounts.forms import InvitationForm, LoginForm, ProfileForm, SignUpForm, TokenForm
 from accounts.services import (
     SignUpRefused,
     api_token_create,
@@ -22,6 +22,7 @@ from accounts.services import (
     invitation_create,
     user_join,
 )
+from core.types import AuthenticatedHttpRequest
 from kitchen.models import Chef
 
 
@@ -66,7 +67,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff make single-use sign-up links here (SIGNUP=invite); the link is shown once."""
     if not request.user.is_staff:
         raise PermissionDenied("Only staff may invite.")
@@ -94,7 +95,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
     initial = {
         "first_name": request.user.first_name,
@@ -110,25 +111,36 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form=form, chef=chef, status=400 if form.errors else 200)
 
 
-def _profile_page(request: HttpRequest, *, form: ProfileForm, chef: Chef, status: int = 200, secret: str = ""):
+def _profile_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    form: ProfileForm,
+    chef: Chef,
+    status: int = 200,
+    secret: str = "",
+    token_form: TokenForm | None = None,
+) -> HttpResponse:
     tokens = request.user.api_tokens.all()
-    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret}
+    context = {"form": form, "chef": chef, "tokens": tokens, "new_secret": secret, "token_form": token_form}
     return render(request, "accounts/profile.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["POST"])
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     chef, _ = Chef.objects.get_or_create(user=request.user)
-    _, secret = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    token_form = TokenForm(request.POST)
     form = ProfileForm(initial={"first_name": request.user.first_name, "last_name": request.user.last_name,
                                 "speciality": chef.speciality, "experience_years": chef.experience_years})  # fmt: skip
+    if not token_form.is_valid():
+        return _profile_page(request, form=form, chef=chef, status=400, token_form=token_form)
+    _, secret = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
     return _profile_page(request, form=form, chef=chef, status=201, secret=secret)
 
 
 @login_required
 @require_http_methods(["POST"])
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     if api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, "Token revoked.")
     return redirect("accounts:profile")

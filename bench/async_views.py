@@ -119,6 +119,9 @@ def parse_wrk(output: str) -> dict:
     }
 
 
+SYNC_TWINS = {"DJANGO_SETTINGS_MODULE": "bench.sync_twins.settings"}
+
+
 def run_wrk(url: str, cookie: str, concurrency: int, seconds: float) -> dict:
     out = subprocess.run(
         ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
@@ -143,10 +146,11 @@ def main(args) -> None:
                     "--log-level", "error", "--backlog", "4096", "--port"]  # fmt: skip
     configs = {
         "async": ("uvicorn", "async", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], {}),
-        "sync": ("uvicorn", "sync", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], {}),
+        # The sync twins are routed only by bench/sync_twins' settings, never in production.
+        "sync": ("uvicorn", "sync", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], SYNC_TWINS),
         "gunicorn": ("gunicorn", "sync", [sys.executable, "-m", "gunicorn", "brigade.wsgi:application", "--workers",
                                           "2", "--threads", "8", "--backlog", "4096", "--log-level", "error",
-                                          "--bind"], {}),
+                                          "--bind"], SYNC_TWINS),
         # The course's own Lesson 3 view on Django's stock handler and middleware (bench/course_lesson3):
         # the issue's 3.7 ms reference, measured again on the machine of the day.
         "course": ("uvicorn", "course", [*uvicorn_args[:3], "bench.course_lesson3.asgi:application",

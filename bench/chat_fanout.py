@@ -8,7 +8,7 @@ the ceiling (bench/ws_ceiling_server.py), in the same run:
   - server memory per connection (RSS growth over N connections).
 Servers are pinned to CPU 0, this load generator (uvloop, one process) to CPU 1.
 
-Brigade's sender publishes the same event a stored message produces (core.realtime.apublish,
+Brigade's sender publishes the same event a stored message produces (core.realtime.hub.apublish,
 what chat.services.message_post calls on commit), so this measures the fan-out path; the
 one database insert per message is not multiplied by N and is not included.
 
@@ -50,7 +50,7 @@ class Measure:
     last_delivery: float = 0.0
 
 
-def prepare(var_dir: Path) -> tuple[dict[str, str], str, object]:
+def prepare(var_dir: Path) -> tuple[dict[str, str], str, subprocess.Popen[bytes]]:
     """A private Brigade with one chef; returns server env, that chef's session cookie, Redis."""
     env, redis_process = prepare_brigade(var_dir)
     from accounts.services import user_sign_up
@@ -182,7 +182,7 @@ async def bench_one(kind: str, n: int, port: int, path: str, headers: dict, send
 
 
 async def run_all(args, env: dict[str, str], cookie: str) -> list[dict]:
-    from core import realtime
+    from core.realtime import hub as realtime
 
     results = []
     for n in args.sizes:

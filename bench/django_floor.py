@@ -62,7 +62,7 @@ urlpatterns = [path("", view)]
 django.setup(set_prefix=False)
 
 from django.core.handlers.asgi import ASGIHandler as DjangoHandler
-from core.handlers import ASGIHandler as BrigadeHandler
+from core.fastpath.handlers import ASGIHandler as BrigadeHandler
 
 django_app = DjangoHandler()
 brigade_app = BrigadeHandler()

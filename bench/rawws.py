@@ -16,14 +16,15 @@ from collections.abc import Callable
 
 
 class RawWebSocket(asyncio.Protocol):
+    transport: asyncio.Transport  # set by connection_made, before any other use
+
     def __init__(self, on_payload: Callable[[bytes, float], None]) -> None:
         self.on_payload = on_payload
         self.buffer = bytearray()
         self.handshake_done = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream connection's is a Transport
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -62,20 +63,24 @@ class RawWebSocket(asyncio.Protocol):
             opcode = buf[pos] & 0x0F
             if opcode == 0x1:
                 self.on_payload(bytes(buf[pos + header : pos + header + length]), now)
+            elif opcode == 0x9:  # answer the server's keepalive pings, or it closes a long run
+                self._send_frame(0x8A, bytes(buf[pos + header : pos + header + length]))
             pos += header + length
         del buf[:pos]
 
     def send_text(self, text: str) -> None:
-        payload = text.encode()
+        self._send_frame(0x81, text.encode())
+
+    def _send_frame(self, first_byte: int, payload: bytes) -> None:
         mask = os.urandom(4)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         length = len(payload)
         if length < 126:
-            header = struct.pack("!BB", 0x81, 0x80 | length)
+            header = struct.pack("!BB", first_byte, 0x80 | length)
         elif length < 65536:
-            header = struct.pack("!BBH", 0x81, 0x80 | 126, length)
+            header = struct.pack("!BBH", first_byte, 0x80 | 126, length)
         else:
-            header = struct.pack("!BBQ", 0x81, 0x80 | 127, length)
+            header = struct.pack("!BBQ", first_byte, 0x80 | 127, length)
         self.transport.write(header + mask + masked)
 
 

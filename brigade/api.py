@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from core.api import SessionAuth, TokenAuth, install_error_handlers
+from core.api import SessionAuth, ThreadDecodedParser, TokenAuth, install_error_handlers
+from jobs.api import router as jobs_router
 from kitchen.api import router as kitchen_router
 
 api = NinjaAPI(
     title="Brigade API",
     version="1",
-    description="Recipes, chefs, ingredients and prices. Authenticate with the browser session "
+    description="Recipes, chefs, ingredients, prices and your background jobs. Authenticate with the browser session "
     "(send the CSRF token on writes) or a personal token: `Authorization: Bearer brg_…`.",
     auth=[SessionAuth(), TokenAuth()],
     urls_namespace="api",
+    parser=ThreadDecodedParser(),
 )
 install_error_handlers(api)
 api.add_router("/", kitchen_router)
+api.add_router("/", jobs_router)

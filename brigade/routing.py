@@ -8,12 +8,14 @@ from django.urls import re_path
 from chat.routing import websocket_urlpatterns as chat_patterns
 from core.consumers import RefuseConsumer
 from core.routing import websocket_urlpatterns as core_patterns
+from jobs.routing import websocket_urlpatterns as jobs_patterns
 from kitchen.routing import websocket_urlpatterns as kitchen_patterns
 
 websocket_urlpatterns = [
     *core_patterns,
     *chat_patterns,
     *kitchen_patterns,
+    *jobs_patterns,
 ]
 
 # URLRouter raises ValueError on an unmatched path (a 500 at the handshake):

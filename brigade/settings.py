@@ -5,6 +5,7 @@ from __future__ import annotations
 from brigade.config import (
     BASE_DIR,
     ConfigurationError,
+    celery_broker_url,
     celery_redis_url,
     database_config,
     env_bool,
@@ -13,8 +14,10 @@ from brigade.config import (
     env_list,
     env_str,
     local_secret_key,
+    pool_settings,
     redis_url,
 )
+from core.redis_clients import connection_options
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -44,23 +47,41 @@ INSTALLED_APPS = [
     "kitchen",
     "chat",
     "expenses",
+    "jobs",
 ]
 
-# Django's standard middleware, run without thread hops on async requests (core/middleware.py).
-MIDDLEWARE = [
-    "core.middleware.InlineSecurityMiddleware",
+# The cheap async request path (core/fastpath/, accounts/backends.py): Django's handler,
+# middleware, cache, sessions and auth backend without thread hops. An optimisation, never a
+# requirement: FASTPATH=0 runs on Django's stock ones (the private names it relies on, and the
+# test that notices when Django changes them, are in core/upstream.py).
+FASTPATH = env_bool("FASTPATH", default=True)
+
+_STOCK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "core.middleware.InlineSessionMiddleware",
-    "core.middleware.InlineCommonMiddleware",
-    "core.middleware.InlineCsrfViewMiddleware",
-    "core.middleware.InlineAuthenticationMiddleware",
-    "core.middleware.InlineMessageMiddleware",
-    "core.middleware.InlineXFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Django's standard middleware, run without thread hops on async requests (core/fastpath/middleware.py).
+_FAST_MIDDLEWARE = [
+    "core.fastpath.middleware.InlineSecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "core.fastpath.middleware.InlineSessionMiddleware",
+    "core.fastpath.middleware.InlineCommonMiddleware",
+    "core.fastpath.middleware.InlineCsrfViewMiddleware",
+    "core.fastpath.middleware.InlineAuthenticationMiddleware",
+    "core.fastpath.middleware.InlineMessageMiddleware",
+    "core.fastpath.middleware.InlineXFrameOptionsMiddleware",
+]
+MIDDLEWARE = _FAST_MIDDLEWARE if FASTPATH else _STOCK_MIDDLEWARE
 
 # Django's checks look for the exact dotted paths of these three; core/checks.py checks the
 # inline subclasses instead (brigade.W001-W003).
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"] if FASTPATH else []
 
 ROOT_URLCONF = "brigade.urls"
 ASGI_APPLICATION = "brigade.asgi.application"
@@ -81,20 +102,28 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(conn_max_age=env_int("DB_CONN_MAX_AGE", default=0))}
+# PostgreSQL connections come from a pool (DB_POOL_*); SQLite opens its file per connection.
+DATABASES = {"default": database_config(pool=pool_settings())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database and are read through the Redis cache; the signed-in user is
 # cached too (accounts/backends.py). An authenticated async request then needs no database query.
-SESSION_ENGINE = "core.sessions"
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+SESSION_ENGINE = "core.fastpath.sessions" if FASTPATH else "django.contrib.sessions.backends.cached_db"
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.CachedModelBackend" if FASTPATH else "django.contrib.auth.backends.ModelBackend"
+]
 
 REDIS_URL = redis_url()
+# Every key and channel in Redis starts with this (core/redis_clients.py: key()).
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "brigade")
 CACHES = {
     "default": {
-        "BACKEND": "core.cache.RedisCache",  # native async methods
+        # Native async methods and shared connection pools on the fast path.
+        "BACKEND": "core.fastpath.cache.RedisCache" if FASTPATH else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "brigade"),
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        # Pooled connections found dead after a Redis restart are retried, not failed.
+        "OPTIONS": connection_options(for_asyncio=False),
     }
 }
 
@@ -102,8 +131,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env_str("CHANNEL_LAYER_PREFIX", "brigade"),
+            "hosts": [{"address": REDIS_URL, **connection_options(for_asyncio=True)}],
+            "prefix": REDIS_KEY_PREFIX,
             "capacity": 1000,
             "expiry": 30,
         },
@@ -183,10 +212,11 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Brigade <brigade@localhost>")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
-# Celery: Redis is both broker and result store. Tasks are acknowledged only after they
-# finish, so a worker that dies mid-task has it redelivered: every task must be idempotent.
-CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Celery: the broker is Redis (REDIS_URL's) unless CELERY_BROKER_URL names RabbitMQ (amqp://);
+# results go to Redis. Tasks are acknowledged only after they finish, so a worker that dies
+# mid-task has it redelivered: every task must be idempotent.
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "brigade")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -194,7 +224,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task not acknowledged this long after delivery is delivered again (Redis; RabbitMQ redelivers
+# when the worker's connection drops, and gives up on a delivery unacknowledged for 30 minutes):
+# every time limit, countdown and ETA must stay below both (jobs.kinds refuses a kind that does not).
+CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -212,6 +246,22 @@ CELERY_BEAT_SCHEDULE["refresh-prices"] = {
     "options": {"expire_seconds": PRICE_REFRESH_SECONDS or 3600},
     # The database scheduler keeps entries that leave this dict, so 0 switches it off instead.
     "enabled": PRICE_REFRESH_SECONDS > 0,
+}
+
+# Background jobs (jobs/): a running job's worker writes its heartbeat this often; a running job
+# whose heartbeat is older than JOBS_STALE_SECONDS has lost its worker and is taken over (by a
+# worker starting, or by its task delivered again), long before the visibility timeout.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", default=5, minimum=1, maximum=600)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", default=30, minimum=2, maximum=CELERY_VISIBILITY_TIMEOUT // 2)
+if JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS:
+    raise ConfigurationError(
+        "JOBS_STALE_SECONDS", f"must be at least twice JOBS_HEARTBEAT_SECONDS ({JOBS_HEARTBEAT_SECONDS})"
+    )
+# A worker that starts resumes them too; this covers a worker that dies while others carry on.
+CELERY_BEAT_SCHEDULE["resume-stale-jobs"] = {
+    "task": "jobs.tasks.resume_stale_jobs",
+    "schedule": 60.0,
+    "options": {"expire_seconds": 60},
 }
 
 # Security: safe by default, relaxed only with DEBUG for local development.

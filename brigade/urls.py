@@ -12,6 +12,7 @@ urlpatterns = [
     path("recipes/", include("kitchen.urls")),
     path("chat/", include("chat.urls")),
     path("expenses/", include("expenses.urls")),
+    path("tasks/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -6,14 +6,20 @@ import logging
 import time
 import uuid
 
-from channels.db import database_sync_to_async
-
 from chat import selectors, services
+from chat.models import Room
 from chat.presence import presence_announce, presence_leave, presence_touch
-from core import ratelimit
-from core.consumers import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORISED, JsonSocketConsumer
-from core.messages import MessageError, require_field
-from core.realtime import apublish
+from core.db import database_call
+from core.realtime import ratelimit
+from core.realtime.consumers import (
+    CLIENT_ID_MAX,
+    CLOSE_NOT_FOUND,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORISED,
+    JsonSocketConsumer,
+)
+from core.realtime.hub import apublish
+from core.realtime.messages import MessageError, require_field
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +38,7 @@ def _check_message_id(value: int, name: str) -> None:
 
 class ChatConsumer(JsonSocketConsumer):
     max_frame_bytes = 12 * 1024
+    room: Room | None  # None until connect() has entered the room
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
@@ -44,7 +51,7 @@ class ChatConsumer(JsonSocketConsumer):
             return
         name = self.scope["url_route"]["kwargs"].get("room", "")
         try:
-            room = await database_sync_to_async(services.room_enter)(name=name, user=self.user)
+            room = await database_call(services.room_enter)(name=name, user=self.user)
         except services.RoomAccessDenied:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -81,8 +88,8 @@ class ChatConsumer(JsonSocketConsumer):
     def _identity(self) -> dict:
         return {"id": self.user.pk, "name": self.user.get_username()}
 
-    async def send_error(self, error: MessageError) -> None:
-        await super().send_error(error)
+    async def send_error(self, error: MessageError, *, client_id: str | None = None) -> None:
+        await super().send_error(error, client_id=client_id)
         now = time.monotonic()
         self._rejections = [t for t in self._rejections if now - t < ABUSE_WINDOW] + [now]
         if len(self._rejections) > ABUSE_LIMIT:
@@ -101,15 +108,21 @@ class ChatConsumer(JsonSocketConsumer):
             return
         await handler(payload)
 
+    @property
+    def entered_room(self) -> Room:
+        """The room, for frame handlers: frames are handled only once connect() has entered it."""
+        assert self.room is not None
+        return self.room
+
     async def _on_message(self, payload: dict) -> None:
         client_id = require_field(payload, "client_id", str, optional=True)
-        if client_id is not None and len(client_id) > 64:
-            raise MessageError("invalid_message", '"client_id" may be at most 64 characters')
+        if client_id is not None and len(client_id) > CLIENT_ID_MAX:
+            raise MessageError("invalid_message", f'"client_id" may be at most {CLIENT_ID_MAX} characters')
         body = services.clean_message_body(payload.get("body"))
         allowed = await ratelimit.allow(scope="chat", key=str(self.user.pk), rate=RATE_PER_SECOND, burst=RATE_BURST)
         if not allowed:
             raise MessageError("rate_limited", "you are sending messages too fast; wait a moment")
-        message = await database_sync_to_async(services.message_post)(room=self.room, author=self.user, body=body)
+        message = await database_call(services.message_post)(room=self.entered_room, author=self.user, body=body)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
 
     async def _on_sync(self, payload: dict) -> None:
@@ -117,16 +130,16 @@ class ChatConsumer(JsonSocketConsumer):
         if after is not None:
             _check_message_id(after, "after")
         if after is None:
-            messages, has_more = await database_sync_to_async(selectors.messages_latest)(room=self.room)
+            messages, has_more = await database_call(selectors.messages_latest)(room=self.entered_room)
             await self.send_json({"type": "history", "messages": messages, "has_older": has_more})
             return
-        messages, has_more = await database_sync_to_async(selectors.messages_after)(room=self.room, after_id=after)
+        messages, has_more = await database_call(selectors.messages_after)(room=self.entered_room, after_id=after)
         await self.send_json({"type": "catch_up", "messages": messages, "has_newer": has_more})
 
     async def _on_older(self, payload: dict) -> None:
         before = require_field(payload, "before", int)
         _check_message_id(before, "before")
-        messages, has_more = await database_sync_to_async(selectors.messages_before)(room=self.room, before_id=before)
+        messages, has_more = await database_call(selectors.messages_before)(room=self.entered_room, before_id=before)
         await self.send_json({"type": "older", "messages": messages, "has_older": has_more})
 
     async def _on_typing(self, payload: dict) -> None:
@@ -141,6 +154,7 @@ class ChatConsumer(JsonSocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def _touch_presence(self) -> None:
+        assert self.room is not None  # for mypy: frames arrive only once connect() entered it
         await presence_touch(
             room=self.room.name,
             connection_id=self.connection_id,
@@ -149,4 +163,5 @@ class ChatConsumer(JsonSocketConsumer):
         )
 
     async def _broadcast_presence(self) -> None:
+        assert self.room is not None  # for mypy: called only with a room entered
         await presence_announce(room=self.room.name, topic=self.topic)

@@ -4,10 +4,11 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from chat.models import ROOM_NAME_PATTERN
+from core.forms import NameField
 
 
 class OpenRoomForm(forms.Form):
-    name = forms.CharField(
+    name = NameField(
         label="Room name",
         max_length=64,
         validators=[RegexValidator(ROOM_NAME_PATTERN, "Use letters, digits, - and _ (at most 64).")],

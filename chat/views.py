@@ -9,11 +9,12 @@ from chat import selectors, services
 from chat.forms import OpenRoomForm
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.presence import presence_counts
+from core.types import AuthenticatedHttpRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OpenRoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -24,7 +25,7 @@ def index(request: HttpRequest) -> HttpResponse:
     rooms = list(selectors.rooms_for_list(user=request.user)[:100])
     members = selectors.room_member_counts(room_ids=[r.pk for r in rooms])
     online = presence_counts(rooms=[r.name for r in rooms])
-    rows = [{"room": r, "members": members.get(r.pk, 0), "online": online.get(r.name, 0)} for r in rooms]
+    rows = [{"room": r, "members": members.get(r.pk, 0), "online": online.get(r.name)} for r in rooms]
     return render(request, "chat/index.html", {"rows": rows, "form": form}, status=400 if form.errors else 200)
 
 

@@ -7,5 +7,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("tasks/", views.tasks, name="tasks"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from core.decorators import alogin_required
 from core.health import system_health
-from core.shortcuts import arender
 
 
 @require_GET
@@ -24,7 +23,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
-@alogin_required
+@cache_control(max_age=86400, public=True)
 @require_GET
-async def tasks(request: HttpRequest) -> HttpResponse:
-    return await arender(request, "core/tasks.html", {"health": await system_health()})
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page says: point them at the static SVG."""
+    return HttpResponseRedirect(static("core/favicon.svg"))

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import field_validator
 
-from core.api import PageIn
+from core.api import DbId, In, Int, Name, PageIn, Text, Timestamp, positive_decimal, responses
 from core.numbers import decimal_text
+from core.types import ApiRequest
 from kitchen import selectors, services
+from kitchen.forms import MAX_STEP_LENGTH, MAX_STEPS
 from kitchen.models import Category, Chef, Ingredient, Recipe
 from kitchen.overview import ingredient_row
 from kitchen.pricing.costing import recipe_cost
@@ -27,8 +30,15 @@ router = Router(tags=["kitchen"])
 UnitCode = Literal["g", "kg", "ml", "l", "tsp", "tbsp", "cup", "piece", "pinch"]
 Difficulty = Literal["easy", "medium", "hard"]
 RecipeStatus = Literal["draft", "completed"]
-Id = Field(..., ge=1, lt=2**63)
+RecipeSort = Literal["newest", "popular", "name", "quickest"]  # kitchen.selectors.RECIPE_SORTS
 RecipeId = Annotated[int, Path(ge=1, lt=2**63)]
+Step = Annotated[Text, Field(min_length=1, max_length=MAX_STEP_LENGTH)]
+if TYPE_CHECKING:  # both arrive as JSON strings and are validated into Decimals
+    Quantity = Decimal
+    Price = Decimal
+else:
+    Quantity = positive_decimal(integer_digits=7, decimal_places=3)  # the column: 10 digits, 3 decimals
+    Price = positive_decimal(integer_digits=4, decimal_places=4, or_exactly=10_000)  # above 10,000 is absurd
 
 
 # -- Schemas ------------------------------------------------------------------------------------
@@ -84,42 +94,44 @@ class RecipePage(Schema):
     items: list[RecipeOut]
 
 
-class LineIn(Schema):
-    ingredient_id: int = Id
-    quantity: Decimal = Field(..., gt=0, max_digits=10, decimal_places=3)
+class LineIn(In):
+    ingredient_id: DbId
+    quantity: Quantity
     unit: UnitCode
-    note: str = Field("", max_length=200)
+    note: Text = Field("", max_length=200)
 
 
-class RecipeIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    description: str = Field("", max_length=10_000)
-    servings: int = Field(1, ge=1, le=1000)
-    prep_time: int = Field(0, ge=0, le=7 * 24 * 60)
+class RecipeIn(In):
+    name: Name = Field(..., min_length=1, max_length=200)
+    description: Text = Field("", max_length=10_000)
+    servings: Int = Field(1, ge=1, le=1000)
+    prep_time: Int = Field(0, ge=0, le=7 * 24 * 60)
     difficulty: Difficulty = "medium"
     status: RecipeStatus = "draft"
-    category_ids: list[int] = Field(default_factory=list, max_length=20)
+    category_ids: list[DbId] = Field(default_factory=list, max_length=20)
     ingredients: list[LineIn] = Field(default_factory=list, max_length=100)
-    steps: list[str] = Field(default_factory=list, max_length=100)
+    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
 
 
-class RecipePatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10_000)
-    servings: int | None = Field(None, ge=1, le=1000)
-    prep_time: int | None = Field(None, ge=0, le=7 * 24 * 60)
+class RecipePatch(In):
+    name: Name | None = Field(None, min_length=1, max_length=200)
+    description: Text | None = Field(None, max_length=10_000)
+    servings: Int | None = Field(None, ge=1, le=1000)
+    prep_time: Int | None = Field(None, ge=0, le=7 * 24 * 60)
     difficulty: Difficulty | None = None
     status: RecipeStatus | None = None
-    category_ids: list[int] | None = Field(None, max_length=20)
+    category_ids: list[DbId] | None = Field(None, max_length=20)
     ingredients: list[LineIn] | None = Field(None, max_length=100)
-    steps: list[str] | None = Field(None, max_length=100)
+    steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
 
 
 class RecipeFilters(PageIn):
     status: RecipeStatus | None = None
     difficulty: Difficulty | None = None
-    q: str | None = Field(None, max_length=100)
-    chef: str | None = Field(None, max_length=150, description="username")
+    q: Text | None = Field(None, max_length=100, description="in the name or description")
+    chef: Text | None = Field(None, max_length=150, description="username")
+    category: Text | None = Field(None, max_length=60, description="category slug")
+    sort: RecipeSort = "newest"
 
 
 class ChefOut(Schema):
@@ -152,11 +164,18 @@ class IngredientDetailOut(IngredientOut):
     history: list[PriceOut]
 
 
-class PriceIn(Schema):
-    price: Decimal = Field(..., gt=0, le=10_000, max_digits=12, decimal_places=4)
-    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+class PriceIn(In):
+    price: Price
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="PRICE_CURRENCY when left out")
     unit: UnitCode
-    observed_at: datetime | None = None
+    observed_at: Timestamp | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(tz=UTC) + timedelta(days=1):  # as providers' quotes
+            raise ValueError("an observation cannot be more than a day in the future")
+        return value
 
 
 class RefreshOut(Schema):
@@ -277,7 +296,7 @@ def _delete(user, recipe_id: int) -> None:
     services.recipe_delete(recipe=recipe)
 
 
-def _require_staff(request: HttpRequest) -> None:
+def _require_staff(request: ApiRequest) -> None:
     if not request.auth.is_staff:
         raise PermissionDenied("only staff may change prices")
 
@@ -285,39 +304,36 @@ def _require_staff(request: HttpRequest) -> None:
 # -- Recipes ------------------------------------------------------------------------------------
 
 
-@router.get("/recipes", response=RecipePage, summary="Recipes you may see, newest first")
-async def list_recipes(request: HttpRequest, filters: Query[RecipeFilters]):
-    qs = selectors.recipes_visible_to(user=request.auth)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.difficulty:
-        qs = qs.filter(difficulty=filters.difficulty)
-    if filters.q:
-        qs = qs.filter(Q(name__icontains=filters.q) | Q(description__icontains=filters.q))
-    if filters.chef:
-        qs = qs.filter(owner__user__username=filters.chef)
+@router.get(
+    "/recipes", response=responses({200: RecipePage}), summary="Recipes you may see, searched, filtered and sorted"
+)
+async def list_recipes(request: ApiRequest, filters: Query[RecipeFilters]):
+    qs = selectors.recipes_search(
+        user=request.auth, q=filters.q or "", difficulty=filters.difficulty or "", chef=filters.chef or "",
+        category=filters.category or "", status=filters.status or "", sort=filters.sort,
+    )  # fmt: skip
     count = await qs.acount()
     page = qs[filters.offset : filters.offset + filters.limit]
     return {"count": count, "items": [_recipe_out(r) async for r in page]}
 
 
-@router.get("/recipes/{recipe_id}", response=RecipeDetailOut)
-async def get_recipe(request: HttpRequest, recipe_id: RecipeId):
+@router.get("/recipes/{recipe_id}", response=responses({200: RecipeDetailOut}))
+async def get_recipe(request: ApiRequest, recipe_id: RecipeId):
     return await sync_to_async(lambda: _recipe_detail_out(_visible_detail(request.auth, recipe_id)))()
 
 
-@router.post("/recipes", response={201: RecipeDetailOut})
-async def create_recipe(request: HttpRequest, payload: RecipeIn):
+@router.post("/recipes", response=responses({201: RecipeDetailOut}))
+async def create_recipe(request: ApiRequest, payload: RecipeIn):
     return Status(201, await sync_to_async(_create)(request.auth, payload))
 
 
-@router.patch("/recipes/{recipe_id}", response=RecipeDetailOut)
-async def update_recipe(request: HttpRequest, payload: RecipePatch, recipe_id: RecipeId):
+@router.patch("/recipes/{recipe_id}", response=responses({200: RecipeDetailOut}))
+async def update_recipe(request: ApiRequest, payload: RecipePatch, recipe_id: RecipeId):
     return await sync_to_async(_update)(request.auth, recipe_id, payload)
 
 
-@router.delete("/recipes/{recipe_id}", response={204: None})
-async def delete_recipe(request: HttpRequest, recipe_id: RecipeId):
+@router.delete("/recipes/{recipe_id}", response=responses({204: None}))
+async def delete_recipe(request: ApiRequest, recipe_id: RecipeId):
     await sync_to_async(_delete)(request.auth, recipe_id)
     return Status(204, None)
 
@@ -325,8 +341,8 @@ async def delete_recipe(request: HttpRequest, recipe_id: RecipeId):
 # -- Chefs --------------------------------------------------------------------------------------
 
 
-@router.get("/chefs", response=list[ChefOut])
-async def list_chefs(request: HttpRequest, page: Query[PageIn]):
+@router.get("/chefs", response=responses({200: list[ChefOut]}))
+async def list_chefs(request: ApiRequest, page: Query[PageIn]):
     chefs = Chef.objects.select_related("user").order_by("user__username")[page.offset : page.offset + page.limit]
     return [
         {"id": c.pk, "username": c.user.get_username(), "name": str(c), "speciality": c.speciality,
@@ -338,13 +354,13 @@ async def list_chefs(request: HttpRequest, page: Query[PageIn]):
 # -- Ingredients and prices ---------------------------------------------------------------------
 
 
-@router.get("/ingredients", response=list[IngredientOut])
-async def list_ingredients(request: HttpRequest, page: Query[PageIn]):
+@router.get("/ingredients", response=responses({200: list[IngredientOut]}))
+async def list_ingredients(request: ApiRequest, page: Query[PageIn]):
     return [ingredient_row(i) async for i in Ingredient.objects.all()[page.offset : page.offset + page.limit]]
 
 
-@router.get("/ingredients/{ingredient_id}", response=IngredientDetailOut)
-async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
+@router.get("/ingredients/{ingredient_id}", response=responses({200: IngredientDetailOut}))
+async def get_ingredient(request: ApiRequest, ingredient_id: RecipeId):
     ingredient = await selectors.ingredients_with_history().filter(pk=ingredient_id).afirst()
     if ingredient is None:
         raise Http404("no such ingredient")
@@ -361,16 +377,15 @@ async def get_ingredient(request: HttpRequest, ingredient_id: RecipeId):
     return {**ingredient_row(ingredient), "history": rows}
 
 
-@router.post("/ingredients/{ingredient_id}/prices", response={201: IngredientOut})
-async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: RecipeId):
+@router.post("/ingredients/{ingredient_id}/prices", response=responses({201: IngredientOut}))
+async def record_price(request: ApiRequest, payload: PriceIn, ingredient_id: RecipeId):
     _require_staff(request)
     ingredient = await Ingredient.objects.filter(pk=ingredient_id).afirst()
     if ingredient is None:
         raise Http404("no such ingredient")
-    observed = payload.observed_at or datetime.now(tz=UTC)
-    if observed.tzinfo is None:
-        observed = observed.replace(tzinfo=UTC)
-    quote = PriceQuote(ingredient=ingredient.name, price=payload.price, currency=payload.currency,
+    observed = payload.observed_at or datetime.now(tz=UTC)  # Timestamp: always in UTC
+    currency = payload.currency or settings.PRICE_CURRENCY
+    quote = PriceQuote(ingredient=ingredient.name, price=payload.price, currency=currency,
                        unit=payload.unit, observed_at=observed, source="api")  # fmt: skip
     result = await sync_to_async(prices_record)(quotes=[quote])
     if result.skipped:
@@ -381,8 +396,8 @@ async def record_price(request: HttpRequest, payload: PriceIn, ingredient_id: Re
     return Status(201, ingredient_row(ingredient))
 
 
-@router.post("/prices/refresh", response=RefreshOut)
-async def refresh_prices(request: HttpRequest):
+@router.post("/prices/refresh", response=responses({200: RefreshOut}, extra_errors=frozenset({502})))
+async def refresh_prices(request: ApiRequest):
     _require_staff(request)
     provider = configured_provider()
     try:

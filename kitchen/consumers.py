@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.consumers import CLOSE_UNAUTHORISED, JsonSocketConsumer
+from core.realtime.consumers import CLOSE_UNAUTHORISED, JsonSocketConsumer
 from kitchen.pricing.services import PRICES_TOPIC
 
 

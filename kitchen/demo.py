@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import random
 import secrets
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.services import user_sign_up
 from kitchen.models import Category, Chef, Ingredient
 from kitchen.pricing.providers import PriceQuote
-from kitchen.pricing.services import prices_record
+from kitchen.pricing.services import RecordResult, prices_record
 from kitchen.services import LineInput, recipe_create
 
 DEMO_CHEFS = [
@@ -24,7 +29,7 @@ DEMO_CHEFS = [
 ]
 
 DEMO_INGREDIENTS = [
-    # name, stock unit, stock, price per unit (EUR)
+    # name, stock unit, stock, price per unit today (in PRICE_CURRENCY)
     ("Butter", "kg", "12", "9.80"),
     ("Shallot", "kg", "4", "4.20"),
     ("White wine", "l", "18", "6.50"),
@@ -39,7 +44,51 @@ DEMO_INGREDIENTS = [
     ("Salmon fillet", "kg", "6", "24.00"),
 ]
 
-DEMO_RECIPES = [
+# Weekly prices for about four months before the demo's "today", so every chart has a shape.
+HISTORY_WEEKS = 17
+DEMO_SOURCE = "demo"
+
+
+def demo_price_quotes(*, name: str, unit: str, price: Decimal, until: datetime) -> list[PriceQuote]:
+    """HISTORY_WEEKS + 1 weekly quotes ending at `until` with `price`: a random walk back in time,
+    seeded by the name, so the same ingredient and `until` always give the same history."""
+    rng = random.Random(f"brigade-demo:{name}")  # noqa: S311 - made-up demo prices, not secrets
+    step = Decimal("0.01") if price >= 1 else Decimal("0.001")
+    prices = [price]
+    for _ in range(HISTORY_WEEKS):
+        drift = Decimal(str(round(rng.gauss(0, 0.035), 4)))
+        earlier = (prices[-1] * (1 - drift)).quantize(step, ROUND_HALF_UP)
+        prices.append(min(max(earlier, price * Decimal("0.7"), step), price * Decimal("1.3")).quantize(step))
+    return [
+        PriceQuote(ingredient=name, price=value, currency=settings.PRICE_CURRENCY, unit=unit,
+                   observed_at=until - timedelta(weeks=weeks), source=DEMO_SOURCE)
+        for weeks, value in reversed(list(enumerate(prices)))
+    ]  # fmt: skip
+
+
+def demo_history_backfill() -> RecordResult | None:
+    """Give demo ingredients loaded with a single price (before history was seeded) their history.
+
+    Anchored on each one's newest demo price, so running it again records nothing new (prices_record
+    keeps one observation per ingredient, source and time). None when there is nothing to add.
+    """
+    wanting = (
+        Ingredient.objects.filter(name__in=[name for name, *_ in DEMO_INGREDIENTS])
+        .annotate(demo_prices=Count("prices", filter=Q(prices__source=DEMO_SOURCE)),
+                  newest=Max("prices__observed_at", filter=Q(prices__source=DEMO_SOURCE)))
+        .filter(demo_prices=1)
+    )  # fmt: skip
+    anchors = {ingredient.name: ingredient.newest for ingredient in wanting}
+    quotes = [
+        quote
+        for name, unit, _, price in DEMO_INGREDIENTS
+        if name in anchors
+        for quote in demo_price_quotes(name=name, unit=unit, price=Decimal(price), until=anchors[name])
+    ]
+    return prices_record(quotes=quotes) if quotes else None
+
+
+DEMO_RECIPES: list[dict[str, Any]] = [
     {
         "name": "Beurre blanc",
         "owner": "sauce",
@@ -130,8 +179,9 @@ def load_demo() -> list[tuple[str, str]]:
     }
     prices_record(
         quotes=[
-            PriceQuote(ingredient=name, price=Decimal(price), currency="EUR", unit=unit, observed_at=now, source="demo")
+            quote
             for name, unit, _, price in DEMO_INGREDIENTS
+            for quote in demo_price_quotes(name=name, unit=unit, price=Decimal(price), until=now)
         ]
     )
     categories: dict[str, Category] = {}

@@ -99,6 +99,8 @@ class Ingredient(models.Model):
     open_prices_category = models.CharField(
         max_length=100, blank=True, help_text='Open Prices category tag, e.g. "en:butter"'
     )
+    # Newest observations, when loaded by selectors.ingredients_with_history (a to_attr prefetch).
+    recent: list[IngredientPrice]
 
     class Meta:
         ordering = ["name"]

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from dataclasses import dataclass
 
-from kitchen.models import Ingredient, IngredientPrice, Recipe, RecipeIngredient
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient
 
 PRICE_HISTORY = 50
+RECIPES_PER_PAGE = 25
+
+# How the recipe list may be sorted: "popular" is the most talked about in its recipe room.
+RECIPE_SORTS: dict[str, tuple[str | Lower, ...]] = {
+    "newest": ("-updated_at", "-id"),
+    "name": (Lower("name"), "id"),
+    "quickest": ("prep_time", "-updated_at", "-id"),
+    "popular": ("-messages", "-updated_at", "-id"),
+}
 
 
-def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
+def recipe_visibility_filter(*, user: User | AnonymousUser) -> Q:
     """Completed recipes are kitchen-wide; drafts only for their owner and collaborators."""
     if not user.is_authenticated:
         return Q(pk__in=[])
@@ -19,16 +31,81 @@ def recipe_visibility_filter(*, user: AbstractBaseUser | AnonymousUser) -> Q:
     return Q(status=Recipe.Status.COMPLETED) | Q(owner__user_id=user.pk) | Q(collaborators__user_id=user.pk)
 
 
-def recipes_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+def recipes_visible_to(*, user: User | AnonymousUser) -> QuerySet[Recipe]:
     visible_ids = Recipe.objects.filter(recipe_visibility_filter(user=user)).values("pk")
     return Recipe.objects.filter(pk__in=visible_ids).select_related("owner__user")
 
 
-def recipe_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Recipe]:
+def recipe_list(*, user: User | AnonymousUser) -> QuerySet[Recipe]:
     return recipes_visible_to(user=user).prefetch_related("categories")
 
 
-def recipe_detail(*, user: AbstractBaseUser | AnonymousUser, recipe_id: int) -> Recipe | None:
+def recipes_search(
+    *,
+    user: User | AnonymousUser,
+    q: str = "",
+    difficulty: str = "",
+    chef: str = "",
+    category: str = "",
+    status: str = "",
+    sort: str = "newest",
+) -> QuerySet[Recipe]:
+    """Recipes `user` may see, narrowed by text (name or description), difficulty, chef (username),
+    category (slug) and status, in a RECIPE_SORTS order; the one search behind the page and the API.
+    Empty filters are not applied; a lazy queryset, read with `async for` or `acount()`."""
+    if sort not in RECIPE_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    recipes = recipe_list(user=user)
+    if q:
+        recipes = recipes.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    if difficulty:
+        recipes = recipes.filter(difficulty=difficulty)
+    if chef:
+        recipes = recipes.filter(owner__user__username=chef)
+    if category:
+        recipes = recipes.filter(categories__slug=category)  # slugs are unique: one row per recipe
+    if status:
+        recipes = recipes.filter(status=status)
+    if sort == "popular":
+        recipes = recipes.annotate(messages=Count("chat_room__messages"))
+    return recipes.order_by(*RECIPE_SORTS[sort])
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Recipe]
+    number: int
+    pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+async def recipes_page(*, recipes: QuerySet[Recipe], number: int, per_page: int = RECIPES_PER_PAGE) -> Page:
+    """One page of `recipes` (two queries, plus their prefetches); a number past the end gives the last page."""
+    count = await recipes.acount()
+    pages = max(1, -(-count // per_page))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * per_page
+    return Page(items=[r async for r in recipes[start : start + per_page]], number=number, pages=pages, count=count)
+
+
+async def chefs_for_filter() -> list[tuple[str, str]]:
+    """(username, display name) of every chef, by username: the choices of the recipe list's chef filter."""
+    return [(c.user.get_username(), str(c)) async for c in Chef.objects.select_related("user")]
+
+
+async def categories_for_filter() -> list[tuple[str, str]]:
+    return [(slug, name) async for slug, name in Category.objects.values_list("slug", "name")]
+
+
+def recipe_detail(*, user: User | AnonymousUser, recipe_id: int) -> Recipe | None:
     lines = RecipeIngredient.objects.select_related("ingredient").order_by("position")
     return (
         recipes_visible_to(user=user)
@@ -38,7 +115,7 @@ def recipe_detail(*, user: AbstractBaseUser | AnonymousUser, recipe_id: int) -> 
     )
 
 
-def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -> bool:
+def recipe_can_edit(*, user: User | AnonymousUser, recipe: Recipe) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser or recipe.owner.user_id == user.pk:
@@ -49,4 +126,5 @@ def recipe_can_edit(*, user: AbstractBaseUser | AnonymousUser, recipe: Recipe) -
 def ingredients_with_history(*, limit: int = PRICE_HISTORY) -> QuerySet[Ingredient]:
     """Ingredients with their `limit` newest price observations, newest first, as `.recent`."""
     history = IngredientPrice.objects.order_by("-observed_at", "-id")[:limit]
-    return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))
+    # Ingredient declares `recent` for its readers; mypy's Django plugin also derives it from to_attr.
+    return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))  # type: ignore[no-redef]

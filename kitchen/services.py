@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -69,7 +70,7 @@ def _replace_lines_and_steps(recipe: Recipe, *, lines: Iterable[LineInput] | Non
 def recipe_update(
     *,
     recipe: Recipe,
-    fields: dict,
+    fields: dict[str, Any],
     categories: Iterable[Category] | None = None,
     lines: Iterable[LineInput] | None = None,
     steps: Iterable[str] | None = None,

@@ -13,6 +13,4 @@ urlpatterns = [
     path("<int:recipe_id>/", views.recipe_detail, name="recipe-detail"),
     path("<int:recipe_id>/edit/", views.recipe_edit, name="recipe-edit"),
     path("ingredients/<int:ingredient_id>/", views.ingredient_detail, name="ingredient-detail"),
-    path("dashboard/sync/", views.dashboard_sync, name="dashboard-sync"),
-    path("overview/sync/", views.overview_sync, name="overview-sync"),
 ]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,17 +13,30 @@ from core.numbers import decimal_text
 from core.shortcuts import arender
 from kitchen import selectors, services
 from kitchen.charts import price_chart
-from kitchen.forms import LineFormSet, RecipeForm
+from kitchen.forms import LineFormSet, RecipeFilterForm, RecipeForm
 from kitchen.models import Chef
-from kitchen.overview import dashboard_parts, dashboard_parts_sync, kitchen_overview_json, kitchen_overview_json_sync
+from kitchen.overview import dashboard_parts, kitchen_overview_json
 from kitchen.pricing.costing import recipe_cost
 
 
-@login_required
+def _page_number(raw: str | None) -> int:
+    """?page=: a positive number; anything else is the first page (the selector clamps past the end)."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+
+
+@alogin_required
 @require_GET
-def recipe_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.recipe_list(user=request.user), 24).get_page(request.GET.get("page"))
-    return render(request, "kitchen/recipe_list.html", {"page": page})
+async def recipe_list(request: HttpRequest) -> HttpResponse:
+    """Recipes you may see, searched, filtered and sorted from the query string, 25 to a page."""
+    user = await request.auser()
+    chefs, categories = await selectors.chefs_for_filter(), await selectors.categories_for_filter()
+    form = RecipeFilterForm(request.GET, chefs=chefs, categories=categories)
+    filters = form.filters()
+    recipes = selectors.recipes_search(user=user, **filters)
+    page = await selectors.recipes_page(recipes=recipes, number=_page_number(request.GET.get("page")))
+    filtered = any(value for name, value in filters.items() if name != "sort")
+    context = {"page": page, "form": form, "problems": form.problems(), "filtered": filtered}
+    return await arender(request, "kitchen/recipe_list.html", context)
 
 
 @login_required
@@ -70,26 +82,12 @@ def ingredient_detail(request: HttpRequest, ingredient_id: int) -> HttpResponse:
     return render(request, "kitchen/ingredient_detail.html", context)
 
 
-@login_required
-@require_GET
-def dashboard_sync(request: HttpRequest) -> HttpResponse:
-    tables_html, live_prices = dashboard_parts_sync(user=request.user)
-    return render(request, "kitchen/dashboard.html", {"tables_html": tables_html, "live_prices": live_prices})
-
-
 @require_GET
 async def overview(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return _unauthenticated()
     return HttpResponse(await kitchen_overview_json(user=user), content_type="application/json")
-
-
-@require_GET
-def overview_sync(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _unauthenticated()
-    return HttpResponse(kitchen_overview_json_sync(user=request.user), content_type="application/json")
 
 
 def _lines(formset) -> list[services.LineInput]:

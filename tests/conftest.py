@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
-from brigade.config import BASE_DIR
-from tests.helpers import clean_env, free_port, http_status, wait_for
+from tests.helpers import Server, free_port, http_status, stack_env, wait_for
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -26,60 +21,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(settings['NAME']).resolve()}"
-    user = quote(settings.get("USER") or "")
-    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
-
-
-def stack_env() -> dict[str, str]:
-    """The environment of this test run, for processes that must share its database and Redis."""
-    keep = {
-        name: os.environ[name]
-        for name in ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "CACHE_KEY_PREFIX", "CHANNEL_LAYER_PREFIX")
-    }
-    return clean_env(
-        **keep,
-        DATABASE_URL=_database_url(),
-        DEBUG="0",
-        STATIC_COLLECTED="0",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        BRIGADE_VAR_DIR=os.environ["BRIGADE_VAR_DIR"],
-        EMAIL_BACKEND=os.environ.get("EMAIL_BACKEND", ""),
-        SIGNUP="invite",  # production's default is closed; the browser signs up with an invitation
-    )
-
-
-class Server:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._handle = log.open("wb")
-        self.process = subprocess.Popen(
-            args, cwd=BASE_DIR, env=env, stdout=self._handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._handle.close()
 
 
 def start_uvicorn(env: dict[str, str], log_dir: Path) -> tuple[Server, str]:

@@ -3,21 +3,81 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psutil
+from django.db import connection
+
+from brigade.config import BASE_DIR
 
 # Settings the tests' own process uses but a freshly started Brigade must not inherit.
 BRIGADE_ENV_NAMES = {
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "STATIC_COLLECTED", "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "EMAIL_BACKEND", "CELERY_QUEUE",
-    "CACHE_KEY_PREFIX", "CHANNEL_LAYER_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST",
+    "REDIS_KEY_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST", "CELERY_BROKER_URL",
     "SIGNUP", "INVITATION_DAYS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS",
 }  # fmt: skip
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for processes started by tests."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(settings['NAME']).resolve()}"
+    user = quote(settings.get("USER") or "")
+    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+def stack_env() -> dict[str, str]:
+    """The environment of this test run, for processes that must share its database and Redis."""
+    names = ("REDIS_URL", "SECRET_KEY", "CELERY_QUEUE", "REDIS_KEY_PREFIX", "CELERY_BROKER_URL")
+    keep = {name: os.environ[name] for name in names if name in os.environ}
+    return clean_env(
+        **keep,
+        DATABASE_URL=database_url(),
+        DEBUG="0",
+        STATIC_COLLECTED="0",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        BRIGADE_VAR_DIR=os.environ["BRIGADE_VAR_DIR"],
+        EMAIL_BACKEND=os.environ.get("EMAIL_BACKEND", ""),
+        SIGNUP="invite",  # production's default is closed; the browser signs up with an invitation
+    )
+
+
+class Server:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._handle = log.open("wb")
+        self.process = subprocess.Popen(
+            args, cwd=BASE_DIR, env=env, stdout=self._handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._handle.close()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -64,3 +124,14 @@ def alive(pids: set[int]) -> set[int]:
         except psutil.NoSuchProcess:
             pass
     return survivors
+
+
+def browser_session(base: str, username: str, password: str) -> dict[str, str]:
+    """Sign in through the login form; the headers a browser sends on writes (cookies and the CSRF token)."""
+    with httpx.Client(base_url=base) as browser:
+        browser.get("/accounts/login/").raise_for_status()
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"]}
+        response = browser.post("/accounts/login/", data=form)
+        assert response.status_code == 302, response.text[:500]
+        cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+        return {"Cookie": cookies, "X-CSRFToken": browser.cookies["csrftoken"]}

@@ -43,7 +43,7 @@ def test_a_price_refresh_updates_open_dashboards_live(page, live_server_url):
     )
 
     price = page.locator(f'#ingredient-prices tr[data-ingredient-id="{butter.pk}"] [data-field=price]')
-    price.filter(has_text="15.0000 EUR/kg").wait_for()
+    price.filter(has_text="15.00 EUR/kg").wait_for()
     total.filter(has_text="3.00 EUR").wait_for()
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
 
@@ -64,9 +64,9 @@ def test_the_ingredient_page_draws_its_history_and_updates_its_price_live(page, 
     # When a price is recorded, the current price changes in place
     prices_record(quotes=[PriceQuote(ingredient="Saffron", price=Decimal("11"), currency="EUR", unit="g",
                                      observed_at=datetime.now(tz=UTC), source="test")])  # fmt: skip
-    page.locator("[data-field=price]").filter(has_text="11.0000 EUR/g").wait_for()
+    page.locator("[data-field=price]").filter(has_text="11.00 EUR/g").wait_for()
 
     # And after a reload the history and its chart show it
     page.reload()
     assert page.locator(".price-chart .dot").count() == 1
-    assert "11.0000 EUR/g" in page.locator("table").nth(1).text_content()
+    assert "11.00 EUR/g" in page.locator("table").nth(1).text_content()

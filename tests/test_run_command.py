@@ -24,12 +24,14 @@ pytestmark = pytest.mark.e2e
 class RunCommand:
     """`make run` in its own session, as a terminal would start it; output goes to a file."""
 
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, **extra_env: str) -> None:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir = var_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = var_dir / f"run-{self.port}.log"
         # Beat schedules the price refresh every 2 s here (an hour by default), so its run shows.
-        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port), PRICE_REFRESH_SECONDS="2")
+        env = clean_env(BRIGADE_VAR_DIR=str(var_dir), PORT=str(self.port), PRICE_REFRESH_SECONDS="2", **extra_env)
         self._log_handle = self.log.open("wb")
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
@@ -144,28 +146,37 @@ def test_first_run_serves_everything_and_ctrl_c_leaves_nothing(var_dir):
         run.close()
 
 
-def test_second_run_reuses_data_and_a_dead_child_stops_the_rest(var_dir):
+def test_second_run_reuses_data_a_dead_worker_is_restarted_and_a_dead_web_server_stops_the_rest(var_dir):
     assert (var_dir / "brigade.sqlite3").exists(), "runs after the first test"
     run = RunCommand(var_dir)
     try:
         boot = run.wait_healthy()
         print(f"second boot to healthy: {boot:.1f}s")
         assert "Demo data is already loaded." in run.output()
-
-        # The launcher's own worker child (not one of Celery's pool processes, which it respawns)
         launcher = next(pid for pid in run.seen_pids if "brigade.launcher" in " ".join(_cmdline(pid)))
-        worker = next(
-            child.pid for child in psutil.Process(launcher).children() if {"celery", "worker"} <= set(child.cmdline())
-        )
-        os.kill(worker, signal.SIGKILL)
 
+        # When the launcher's own worker child dies (not one of Celery's pool processes, which it respawns)
+        os.kill(_child_of(launcher, {"celery", "worker"}), signal.SIGKILL)
+
+        # Then it is started again and the whole stack is healthy again
+        wait_for(lambda: "the worker process" in run.output() and "starting it again" in run.output(),
+                 timeout=30, what="the worker to be restarted")  # fmt: skip
+        run.wait_healthy()
+        assert run.process.poll() is None
+
+        # When the web server dies, the launcher stops the others and says which child died
+        os.kill(_child_of(launcher, {"uvicorn"}), signal.SIGKILL)
         code = run.process.wait(timeout=60)
         assert code != 0
-        assert "the worker process" in run.output()
+        assert "the web process" in run.output()
         assert "stopping the others" in run.output()
         wait_for(lambda: not alive(run.seen_pids), timeout=10, what="children to exit")
     finally:
         run.close()
+
+
+def _child_of(parent: int, words: set[str]) -> int:
+    return next(child.pid for child in psutil.Process(parent).children() if words <= set(child.cmdline()))
 
 
 def _cmdline(pid: int) -> list[str]:

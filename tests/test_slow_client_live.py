@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from core.realtime import encode, publish_raw
+from core.realtime.hub import encode, publish_raw
 from kitchen.tests.factories import ChefFactory
 from tests.test_chat_live import Client
 

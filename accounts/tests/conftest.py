@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.realtime import sync_client
+from core.redis_clients import sync_client
 
 
 @pytest.fixture(autouse=True)
@@ -10,7 +10,7 @@ def _forget_login_failures(settings):
     """Failed log-ins are counted in Redis, which outlives each test: start and end with none."""
 
     def forget() -> None:
-        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        prefix = settings.REDIS_KEY_PREFIX
         client = sync_client()
         for key in client.scan_iter(match=f"{prefix}:rl:login-*", count=500):
             client.delete(key)

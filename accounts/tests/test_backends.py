@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.backends import CachedModelBackend, session_user_entry, session_user_from_entry, user_cache_key
 from accounts.models import SessionUser
 from chat.services import room_enter
-from core.realtime import sync_client
+from core.redis_clients import sync_client
 from kitchen.tests.factories import ChefFactory, RecipeFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,8 @@ def cached_user(user_id):
     return _run(CachedModelBackend()._aload(user_id))
 
 
+# The cached backend itself: deselected with FASTPATH=0, where Django's ModelBackend is used.
+@pytest.mark.fastpath
 class TestTheCachedEntry:
     def test_is_json_with_the_session_hmac_and_no_password_hash(self):
         user = ChefFactory().user
@@ -72,6 +74,8 @@ class TestTheCachedEntry:
         assert isinstance(cache.get(user_cache_key(user.pk)), str)
 
 
+# The cached backend itself: deselected with FASTPATH=0, where Django's ModelBackend is used.
+@pytest.mark.fastpath
 class TestTheSessionUser:
     def test_answers_what_requests_read(self):
         user = ChefFactory(user__first_name="Lea", user__last_name="Moreau", user__is_staff=True).user
@@ -133,6 +137,8 @@ class TestTheSessionUser:
         assert not cached.has_module_perms("auth")
 
 
+# The cached backend itself: deselected with FASTPATH=0, where Django's ModelBackend is used.
+@pytest.mark.fastpath
 class TestSyncRequestsGetTheRow:
     def test_the_real_row_for_the_admin_and_password_forms(self):
         user = ChefFactory().user
@@ -155,6 +161,8 @@ class TestSyncRequestsGetTheRow:
         assert cached_user(pk) is None
 
 
+# The cached backend itself: deselected with FASTPATH=0, where Django's ModelBackend is used.
+@pytest.mark.fastpath
 def test_saving_the_user_drops_the_cached_entry():
     user = ChefFactory().user
     cached_user(user.pk)
@@ -247,7 +255,7 @@ def test_after_logging_in_and_browsing_no_key_in_redis_holds_a_password_hash(cli
         assert client.get(path).status_code == 200, path
     assert cache.get(user_cache_key(user.pk)) is not None  # the async pages did cache the user
 
-    ours = redis_dump(f"{os.environ['CACHE_KEY_PREFIX']}*")
+    ours = redis_dump(f"{os.environ['REDIS_KEY_PREFIX']}*")
     assert any(b"auth:user:" in key for key in ours)
     for key, value in ours.items():
         assert b"pbkdf2_sha256$" not in value, key

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection, transaction
 from django.test import Client
 
 from brigade.asgi import application
+from chat.consumers import ChatConsumer
 from chat.models import Message, Room
 from kitchen.models import Recipe
 from kitchen.tests.factories import ChefFactory, RecipeFactory
@@ -168,6 +172,9 @@ class TestBadInput:
             ('{"type": "sync", "after": 99999999999999999999999}', "invalid_message"),
             ('{"type": "message", "body": "a", "client_id": "' + "c" * 65 + '"}', "invalid_message"),
             ('{"type": "message", "body": "nul \\u0000 byte"}', "invalid_message"),
+            ('{"type": "message", "body": "bell \\u0007"}', "invalid_message"),
+            ('{"type": "message", "body": "c1 \\u009b"}', "invalid_message"),
+            ('{"type": "message", "body": "lone \\ud83d surrogate"}', "invalid_message"),
             (json.dumps({"type": "message", "body": "y" * 20000}), "frame_too_large"),
         ],
     )
@@ -183,6 +190,13 @@ class TestBadInput:
         assert await stored() == 0
         await a.close()
         await b.close()
+
+    async def test_tabs_and_line_breaks_are_kept_and_crlf_becomes_lf(self, alice):
+        a, _ = await connect(alice)
+        await a.send({"type": "message", "body": "one\ttwo\r\nthree 👩\u200d🍳"})
+        assert (await a.receive("ack", "error"))["type"] == "ack"
+        assert (await Message.objects.aget()).body == "one\ttwo\nthree 👩\u200d🍳"
+        await a.close()
 
     async def test_sustained_abuse_closes_the_socket(self, alice):
         a, _ = await connect(alice)
@@ -214,7 +228,9 @@ class TestRateLimit:
         assert await a.still_open()
         await a.close()
 
-    async def test_the_limit_is_per_user_across_connections(self, alice):
+    async def test_the_limit_is_per_user_across_connections(self, alice, monkeypatch):
+        # A slow refill, so that a loaded machine cannot earn a token back between the sends.
+        monkeypatch.setattr("chat.consumers.RATE_PER_SECOND", 0.01)
         a1, _ = await connect(alice)
         a2, _ = await connect(alice, "line")
         for i in range(10):
@@ -226,8 +242,69 @@ class TestRateLimit:
         await a2.close()
 
 
+def hold_room_row(room_id: int, held: threading.Event, release: threading.Event) -> None:
+    """Keep the room's row locked (on SQLite: the database's write lock) until released."""
+    try:
+        with transaction.atomic():
+            Room.objects.select_for_update().get(pk=room_id)
+            held.set()
+            release.wait(timeout=15)
+    finally:
+        connection.close()
+
+
+class TestSlowDown:
+    async def test_a_busy_server_refuses_what_it_cannot_queue_and_the_client_sends_it_again(self, alice, monkeypatch):
+        monkeypatch.setattr(ChatConsumer, "max_pending_frames", 2)
+        a, _ = await connect(alice, "busy")
+        room = await Room.objects.aget(name="busy")
+
+        # Given a database that cannot take the room's next message yet
+        held, release = threading.Event(), threading.Event()
+        holder = threading.Thread(target=hold_room_row, args=(room.pk, held, release))
+        holder.start()
+        assert await asyncio.to_thread(held.wait, 5)
+
+        # When the client sends more than the socket's queue holds
+        sent = [f"c{n}" for n in range(1, 7)]
+        try:
+            for client_id in sent:
+                await a.send({"type": "message", "body": f"body of {client_id}", "client_id": client_id})
+            # Then the frames that do not fit are refused at once, each naming its client_id
+            refused = []
+            while len(refused) < len(sent) - 3:  # at most one in hand and two waiting
+                event = await a.receive("error", "ack")
+                assert event["type"] == "error"
+                assert event["code"] == "slow_down"
+                refused.append(event["client_id"])
+        finally:
+            release.set()
+            await asyncio.to_thread(holder.join)
+
+        # And the accepted ones are stored and acknowledged in the order sent
+        acked = []
+        while len(acked) + len(refused) < len(sent):
+            event = await a.receive("error", "ack")
+            assert event["type"] == "ack", event
+            acked.append(event["client_id"])
+        assert acked == [c for c in sent if c not in refused]
+
+        # And what was refused is stored when sent again
+        for client_id in refused:
+            await a.send({"type": "message", "body": f"body of {client_id}", "client_id": client_id})
+            assert (await a.receive("ack"))["client_id"] == client_id
+        bodies = [m async for m in Message.objects.filter(room=room).order_by("id").values_list("body", flat=True)]
+        assert bodies == [f"body of {c}" for c in acked + refused]
+        assert await a.still_open()
+        await a.close()
+
+
 class TestRooms:
-    @pytest.mark.parametrize("name", ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00"])
+    @pytest.mark.parametrize(
+        "name",
+        ["a%20b", "x" * 65, "%C3%A9t%C3%A9", "recipe-abc", "dots.here", "%00", "%07bell", "tab%09", "nl%0A",
+         "zw%E2%80%8Bsp", "%E2%80%AEevil", "recipe-99999999999999999999"],
+    )  # fmt: skip
     async def test_invalid_room_names_are_refused(self, alice, name):
         socket, code = await connect(alice, name)
         assert socket is None
@@ -274,7 +351,7 @@ class TestFailures:
     async def test_an_unreachable_redis_closes_with_try_again_later_not_a_crash(self, alice, monkeypatch):
         import redis
 
-        from core import consumers
+        from core.realtime import consumers
 
         class DownHub:
             async def join(self, *args):

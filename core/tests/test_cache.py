@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from django.core.cache import cache
+
+pytestmark = pytest.mark.fastpath
 
 
 async def test_async_and_sync_sides_share_entries():

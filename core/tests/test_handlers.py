@@ -13,7 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.test import override_settings
 from django.urls import path
 
-from core import handlers
+from core.fastpath import handlers
 
 seen: dict[str, object] = {}
 
@@ -42,7 +42,7 @@ async def slow_view(request):
 
 urlpatterns = [path("async/", async_view), path("sync/", sync_view), path("slow/", slow_view)]
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.fastpath, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 
 
 async def get(app, path_: str):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.messages import MessageError, parse_json_object, require_field
+from core.realtime.messages import MessageError, parse_json_object, require_field
 
 
 class TestParseJsonObject:

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from core.nearcache import NearCache
-from core.realtime import RESYNC_FRAME, hub, publish_raw
+from core.fastpath.nearcache import NearCache
+from core.realtime.hub import RESYNC_FRAME, hub, publish_raw
 
 _names = itertools.count()
 
@@ -30,7 +30,7 @@ async def near():
     cache = NearCache(f"test-{next(_names)}", max_age=60)
     await cache.get("warm-up", Source(None).load)  # starts the subscription
     for _ in range(200):
-        if cache._states[asyncio.get_running_loop()].live:
+        if cache._states.get().live:
             break
         await asyncio.sleep(0.01)
     yield cache
@@ -65,7 +65,7 @@ async def test_a_message_from_any_process_drops_the_copy(near):
     assert await near.get("k", source.load) == "old"
     source.value = "new"
     publish_raw(near.topic, "k")  # what another process's invalidate() sends
-    await eventually(lambda: "k" not in near._states[asyncio.get_running_loop()].values)
+    await eventually(lambda: "k" not in near._states.get().values)
     assert await near.get("k", source.load) == "new"
     near.invalidate("unrelated")
     await asyncio.sleep(0.05)
@@ -74,7 +74,7 @@ async def test_a_message_from_any_process_drops_the_copy(near):
 
 
 async def test_a_load_that_overlaps_an_invalidation_is_not_kept(near):
-    state = near._states[asyncio.get_running_loop()]
+    state = near._states.get()
 
     async def slow_load():
         value = "read before the change"
@@ -91,7 +91,7 @@ async def test_copies_expire_after_max_age():
     near = NearCache(f"test-{next(_names)}", max_age=0.05)
     source = Source("v")
     await near.get("k", source.load)
-    await eventually(lambda: near._states[asyncio.get_running_loop()].live)
+    await eventually(lambda: near._states.get().live)
     await near.get("k", source.load)
     await near.get("k", source.load)
     assert source.loads == 2  # one before the subscription was live, one kept
@@ -111,5 +111,5 @@ async def test_a_resync_forgets_everything_and_a_lost_connection_serves_no_copie
         assert source.loads == 3
     finally:
         hub().healthy = True
-    await hub()._fan_out(near.topic, RESYNC_FRAME)
-    assert near._states[asyncio.get_running_loop()].values == {}
+    await hub()._notify(RESYNC_FRAME, hook=0)
+    assert near._states.get().values == {}

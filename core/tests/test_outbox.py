@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from core.outbox import SocketOutbox
-from core.realtime import hub
+from core.realtime.hub import hub
+from core.realtime.outbox import SocketOutbox
 
 
 class StalledSocket:

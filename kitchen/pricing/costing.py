@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+
 from kitchen.models import Recipe, RecipeIngredient
 from kitchen.pricing.units import convert
 
@@ -48,15 +50,17 @@ def line_cost(line: RecipeIngredient, *, currency: str) -> LineCost:
     if ingredient.current_price is None:
         return LineCost(line, None, "no price yet")
     if ingredient.currency != currency:
-        return LineCost(line, None, f"priced in {ingredient.currency}")
+        return LineCost(line, None, f"priced in {ingredient.currency}, costs are in {currency}")
     quantity = convert(line.quantity, line.unit, ingredient.unit)
     if quantity is None:
         return LineCost(line, None, f"can't cost this line: {line.unit} of an ingredient sold by {ingredient.unit}")
     return LineCost(line, (quantity * ingredient.current_price).quantize(CENT, ROUND_HALF_UP))
 
 
-def recipe_cost(recipe: Recipe, *, currency: str = "EUR") -> RecipeCost:
-    """Cost from current prices; expects recipe_ingredients (with ingredient) prefetched."""
+def recipe_cost(recipe: Recipe, *, currency: str | None = None) -> RecipeCost:
+    """Cost in `currency` (PRICE_CURRENCY by default) from current prices; a line priced in another
+    currency is not costed (nothing converts currencies). Expects recipe_ingredients (with ingredient) prefetched."""
+    currency = currency or settings.PRICE_CURRENCY
     lines = [line_cost(line, currency=currency) for line in recipe.recipe_ingredients.all()]
     total = sum((line.cost for line in lines if line.cost is not None), Decimal("0.00"))
     dates = [line.line.ingredient.priced_at for line in lines if line.cost is not None]
@@ -65,6 +69,7 @@ def recipe_cost(recipe: Recipe, *, currency: str = "EUR") -> RecipeCost:
         total=total.quantize(CENT),
         per_serving=(total / max(recipe.servings, 1)).quantize(CENT, ROUND_HALF_UP),
         complete=all(line.cost is not None for line in lines),
-        oldest_price_at=min(dates) if dates else None,
+        # A line has a cost only when its ingredient has a price, and so a price date.
+        oldest_price_at=min(dates) if dates else None,  # type: ignore[type-var]
         lines=lines,
     )

@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,6 +27,7 @@ import httpx
 from django.conf import settings
 from httpx_aiohttp import AiohttpTransport
 
+from core.redis_clients import LoopLocal
 from kitchen.pricing.units import known_unit
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ def _moment(value: object, *, now: datetime) -> datetime:
         raise PriceRejected(f"bad date {text[:40]!r}") from None
     if isinstance(moment, datetime) and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)  # databases refuse offsets past 15:59 and years past 9999
+    except OverflowError:
+        raise PriceRejected(f"date {text[:40]!r} is out of range") from None
     if moment > now + timedelta(days=1):
         raise PriceRejected(f"date {text[:40]} is in the future")
     return moment
@@ -149,16 +154,13 @@ class PriceProvider(Protocol):
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-_clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, object]] = {}
+_clients: LoopLocal[tuple[httpx.AsyncClient, AsyncGenerator[None, None]] | None] = LoopLocal(lambda: None)
 
 
 def http_client() -> httpx.AsyncClient:
     """One pooled client per event loop: connections are reused across requests."""
-    loop = asyncio.get_running_loop()
-    entry = _clients.get(loop)
+    entry = _clients.get()
     if entry is None or entry[0].is_closed:
-        for stale in [other for other in _clients if other.is_closed()]:
-            del _clients[stale]
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         client = httpx.AsyncClient(
             # httpcore's pool polls every idle connection on each request (O(pool) syscalls, measured
@@ -169,11 +171,12 @@ def http_client() -> httpx.AsyncClient:
             headers={"User-Agent": "Brigade/0.1 (kitchen back office)"},
             follow_redirects=False,
         )
-        entry = _clients[loop] = (client, _close_with_loop(client))
+        entry = (client, _close_with_loop(client))
+        _clients.replace(entry)
     return entry[0]
 
 
-def _close_with_loop(client: httpx.AsyncClient):
+def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
     """Close the client when its event loop ends, not leak its connections.
 
     An async generator left suspended on a loop is closed by asyncio.run() (and uvicorn, and
@@ -181,7 +184,7 @@ def _close_with_loop(client: httpx.AsyncClient):
     closes the client. It is started here, synchronously: nothing before its yield awaits.
     """
 
-    async def guard():
+    async def guard() -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
@@ -202,7 +205,7 @@ def _timed_out(exc: httpx.TransportError) -> bool:
 
 async def close_http_client() -> None:
     """Close this loop's client: for short-lived loops (a sync view's asyncio.run)."""
-    entry = _clients.pop(asyncio.get_running_loop(), None)
+    entry = _clients.pop()
     if entry is not None:
         await entry[1].aclose()  # the guard: closes the client
 
@@ -324,7 +327,8 @@ class HttpFeed:
                 records = records.get("prices")
             if not isinstance(records, list):
                 raise ProviderError(f"{self.url} did not answer a list of prices")
-        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})
+        # Both branches leave a list; mypy does not narrow the declared `object` of the first.
+        return validate_all(records, source=self.name, wanted={i.name.lower() for i in ingredients})  # type: ignore[arg-type]
 
 
 class OpenPrices:
@@ -335,7 +339,7 @@ class OpenPrices:
     """
 
     name = "open-prices"
-    _UNITS = {"KILOGRAM": "kg", "UNIT": "piece"}
+    _UNITS: dict[str | None, str] = {"KILOGRAM": "kg", "UNIT": "piece"}
 
     def __init__(self, base_url: str, *, currency: str = "EUR", concurrency: int = 4) -> None:
         self.base_url = base_url.rstrip("/")

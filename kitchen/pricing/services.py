@@ -7,14 +7,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from core.realtime import publish_on_commit
+from core.realtime.hub import publish_on_commit
 from kitchen.models import Ingredient, IngredientPrice
-from kitchen.pricing.providers import IngredientRef, PriceProvider, PriceQuote, close_http_client
+from kitchen.pricing.providers import FetchResult, IngredientRef, PriceProvider, PriceQuote, close_http_client
 from kitchen.pricing.units import convert
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def unit_price_in(*, price: Decimal, unit: str, stock_unit: str) -> Decimal | No
     return value if value > 0 else None
 
 
-def ingredient_price_event(ingredient: Ingredient) -> dict:
+def ingredient_price_event(ingredient: Ingredient) -> dict[str, Any]:
     return {
         "id": ingredient.pk,
         "name": ingredient.name,
@@ -112,7 +113,7 @@ def prices_refresh_blocking(*, provider: PriceProvider) -> tuple[RecordResult, l
     """prices_refresh for sync callers (command, admin, Celery): fetch on a private loop, record here."""
     refs = [IngredientRef(name, tag) for name, tag in Ingredient.objects.values_list("name", "open_prices_category")]
 
-    async def fetch():
+    async def fetch() -> FetchResult:
         try:
             return await provider.fetch(ingredients=refs)
         finally:

@@ -37,7 +37,7 @@ def registry() -> pint.UnitRegistry:
     if _registry is None:
         with _registry_lock:
             if _registry is None:
-                ureg = pint.UnitRegistry(non_int_type=Decimal)
+                ureg: pint.UnitRegistry = pint.UnitRegistry(non_int_type=Decimal)
                 for definition in _DEFINITIONS:
                     ureg.define(definition)
                 _registry = ureg

@@ -191,3 +191,10 @@ def test_openapi_schema_and_docs_are_served(client):
     assert docs.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in docs.content  # served here, no CDN needed
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize("category_id", [0, -1, 2**63, -(2**70)])
+def test_category_ids_out_of_the_database_range_are_a_422_not_a_500(chef_client, category_id):
+    response = post(chef_client, "/api/recipes", {"name": "Stock", "category_ids": [category_id]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "payload", "category_ids"]

@@ -60,7 +60,8 @@ def test_the_page_shows_price_history_and_chart_and_escapes_sources(chef_client)
     observe(butter, 1, "10", source="<img src=x onerror=alert(1)>")
     observe(butter, 2, "12.5")
     body = chef_client.get(reverse("kitchen:ingredient-detail", args=[butter.pk])).content.decode()
-    assert "12.5000 EUR/kg" in body
+    assert "12.50 EUR/kg" in body  # money reads to the cent, not "12.5000"
+    assert "12.5000" not in body
     assert len(re.findall(r'<line class="dot"', body)) == 2
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
     assert "<img src=x" not in body

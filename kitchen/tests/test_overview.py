@@ -1,4 +1,4 @@
-"""The async overview and dashboard (and their sync twins): data, time budget, failures, auth."""
+"""The async overview and dashboard (and the benchmark's sync twins): data, time budget, failures, auth."""
 
 from __future__ import annotations
 
@@ -27,11 +27,13 @@ def kitchen(chef):
     return mine
 
 
-@pytest.mark.parametrize("name", ["kitchen:overview", "kitchen:overview-sync"])
+# The sync twins live in bench/ and are routed only by its URLconf, which also routes Brigade's.
+@pytest.mark.urls("bench.sync_twins.urls")
+@pytest.mark.parametrize("path", ["/recipes/overview/", "/recipes/overview/sync/"])
 class TestOverviewJson:
-    def test_recipes_costs_stock_and_live_prices(self, chef_client, kitchen, feed, settings, name):
+    def test_recipes_costs_stock_and_live_prices(self, chef_client, kitchen, feed, settings, path):
         settings.PRICE_LIVE_BUDGET = 10  # this test is about the data, not the time budget
-        body = chef_client.get(reverse(name)).json()
+        body = chef_client.get(path).json()
         assert [r["name"] for r in body["recipes"]] == ["Beurre blanc"]
         assert body["recipes"][0]["cost"]["total"] == "2.00"
         assert body["recipes"][0]["cost"]["per_serving"] == "0.50"
@@ -42,36 +44,37 @@ class TestOverviewJson:
         assert body["live_prices"]["status"] == "ok"
         assert body["live_prices"]["quotes"]["butter"]["price"] == "12.5000"
 
-    def test_a_slow_provider_is_cut_off_at_the_budget(self, chef_client, kitchen, feed, settings, name):
+    def test_a_slow_provider_is_cut_off_at_the_budget(self, chef_client, kitchen, feed, settings, path):
         settings.PRICE_LIVE_BUDGET = 0.2
         feed.replies["/prices.json"] = Reply(body=json.dumps(FEED).encode(), delay=2.0)
         started = time.monotonic()
-        body = chef_client.get(reverse(name)).json()
+        body = chef_client.get(path).json()
         elapsed = time.monotonic() - started
         assert body["live_prices"]["status"] == "timeout"
         assert body["recipes"][0]["cost"]["total"] == "2.00"  # from stored prices
         assert elapsed < 2.0, "the page waited for the slow provider"
 
-    def test_a_broken_provider_is_reported_not_raised(self, chef_client, kitchen, feed, name):
+    def test_a_broken_provider_is_reported_not_raised(self, chef_client, kitchen, feed, path):
         feed.replies["/prices.json"] = Reply(body=b"<html>oops</html>", content_type="text/html")
-        body = chef_client.get(reverse(name)).json()
+        body = chef_client.get(path).json()
         assert body["live_prices"]["status"] == "error"
         assert "JSON" in body["live_prices"]["detail"]
 
-    def test_anonymous_requests_get_401_json(self, client, name):
-        response = client.get(reverse(name))
+    def test_anonymous_requests_get_401_json(self, client, path):
+        response = client.get(path)
         assert response.status_code == 401
         assert response.json() == {"error": "authentication required"}
 
 
-@pytest.mark.parametrize("name", ["kitchen:dashboard", "kitchen:dashboard-sync"])
+@pytest.mark.urls("bench.sync_twins.urls")
+@pytest.mark.parametrize("path", ["/recipes/dashboard/", "/recipes/dashboard/sync/"])
 class TestDashboard:
     def test_dashboard_renders_costs_and_says_when_the_live_check_timed_out(
-        self, chef_client, kitchen, feed, settings, name
+        self, chef_client, kitchen, feed, settings, path
     ):
         settings.PRICE_LIVE_BUDGET = 0.2
         feed.replies["/prices.json"] = Reply(body=b"[]", delay=2.0)
-        body = chef_client.get(reverse(name)).content.decode()
+        body = chef_client.get(path).content.decode()
         assert "Beurre blanc" in body
         assert "2.00 EUR" in body
         assert "timed out" in body
@@ -110,12 +113,13 @@ def test_the_cached_overview_follows_price_and_recipe_changes(
 
 
 def test_the_spliced_json_overview_is_the_overview():
-    from kitchen.overview import _encode, _overview_json
+    from core.memo import encode
+    from kitchen.overview import overview_json
 
     tables = {"recipes": [{"id": 1, "name": "Beurre blanc \u2014 \"fin\"", "cost": {"total": "2.00"}}],
               "ingredients": [{"id": 2, "name": "Butter", "price": None}]}  # fmt: skip
     live = {"status": "ok", "detail": "feed", "quotes": {"butter": {"price": "12.5000"}}}
-    spliced = json.loads(_overview_json(_encode(tables), live))
+    spliced = json.loads(overview_json(encode(tables), live))
     assert list(spliced) == ["generated_at", "recipes", "ingredients", "live_prices"]
     assert {**spliced, "generated_at": None} == {"generated_at": None, **tables, "live_prices": live}
     assert datetime.fromisoformat(spliced["generated_at"]).tzinfo is not None
@@ -138,3 +142,8 @@ def test_the_dashboard_tables_are_rendered_once_per_data_version(
         kitchen.save()  # a recipe change bumps the data version
     assert "4.00 EUR" in chef_client.get(url).content.decode()
     assert len(renders) == 2
+
+
+def test_production_urls_route_no_benchmark_views(chef_client, kitchen):
+    assert chef_client.get("/recipes/overview/sync/").status_code == 404
+    assert chef_client.get("/recipes/dashboard/sync/").status_code == 404

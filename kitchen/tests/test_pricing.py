@@ -121,11 +121,19 @@ class TestFeeds:
             {"ingredient": "Butter", "price": 1e400, "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
             {"ingredient": "Butter", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
             {"ingredient": "Unrelated", "price": "1", "currency": "EUR", "unit": "kg", "observed_at": "2026-11-19"},
-        ]
+            # Out of a database's range once in UTC:
+            {
+                "ingredient": "Butter",
+                "price": "1",
+                "currency": "EUR",
+                "unit": "kg",
+                "observed_at": "0001-01-01T00:00+12:00",
+            },
+        ]  # fmt: skip
         stub.replies["/feed.json"] = Reply(body=json.dumps({"prices": records}).encode())
         result = await HttpFeed(f"{stub.base}/feed.json").fetch(ingredients=BUTTER)
         assert [q.price for q in result.quotes] == [Decimal("9.5000")]
-        assert len(result.rejected) == 3
+        assert len(result.rejected) == 4
 
     async def test_csv_feed(self, stub):
         body = "ingredient,price,currency,unit,observed_at\nButter,8.75,EUR,kg,2026-11-19T08:00:00Z\n"
@@ -213,6 +221,46 @@ class TestCosting:
         assert cost.total == Decimal("0.60")
         assert cost.complete is False
         assert cost.uncosted == 2
+
+
+@pytest.mark.django_db
+class TestCostingCurrency:
+    """Costs are in PRICE_CURRENCY; nothing converts currencies, so a line priced in another one is not summed."""
+
+    @pytest.fixture
+    def recipe(self):
+        recipe = RecipeFactory(servings=2)
+        dollars = IngredientFactory(name="Butter", unit="kg", current_price=Decimal("10"), currency="USD")
+        euros = IngredientFactory(name="Wine", unit="l", current_price=Decimal("6"), currency="EUR")
+        RecipeIngredientFactory(recipe=recipe, ingredient=dollars, quantity=Decimal("250"), unit="g", position=1)
+        RecipeIngredientFactory(recipe=recipe, ingredient=euros, quantity=Decimal("500"), unit="ml", position=2)
+        return recipe
+
+    def test_costs_are_in_the_configured_currency(self, recipe, settings):
+        settings.PRICE_CURRENCY = "USD"
+        cost = recipe_cost(recipe)
+        assert (cost.currency, cost.total, cost.complete) == ("USD", Decimal("2.50"), False)
+        assert cost.lines[1].cost is None
+        assert cost.lines[1].problem == "priced in EUR, costs are in USD"
+
+    def test_with_the_default_currency_the_euro_line_counts(self, recipe):
+        cost = recipe_cost(recipe)
+        assert (cost.currency, cost.total) == ("EUR", Decimal("3.00"))
+        assert cost.lines[0].problem == "priced in USD, costs are in EUR"
+
+    def test_the_recipe_page_and_api_show_the_configured_currency(self, recipe, chef_client, settings):
+        from django.test import override_settings
+        from django.urls import reverse
+
+        with override_settings(PRICE_CURRENCY="USD"):
+            body = chef_client.get(reverse("kitchen:recipe-detail", args=[recipe.pk])).content.decode()
+            api = chef_client.get(f"/api/recipes/{recipe.pk}").json()
+        assert "2.50 USD" in body
+        assert "EUR</th>" not in body
+        assert "3.00" not in body
+        assert api["cost"]["currency"] == "USD"
+        assert api["cost"]["total"] == "2.50"  # JSON keeps Decimal strings
+        assert api["ingredients"][1]["cost"] is None
 
 
 @pytest.mark.django_db(transaction=True)

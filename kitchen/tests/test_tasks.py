@@ -19,7 +19,7 @@ LAST_WEEK = datetime(2026, 11, 14, tzinfo=UTC)  # older than the feed's observat
 
 
 def test_a_run_records_prices_and_a_second_run_changes_nothing(feed, django_capture_on_commit_callbacks, monkeypatch):
-    from core import realtime
+    from core.realtime import hub as realtime
     from kitchen.pricing.services import PRICES_TOPIC
 
     published = []

