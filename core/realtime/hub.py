@@ -156,7 +156,10 @@ class Hub:
             pubsub = self._subscription()
             try:
                 if not self._members or not pubsub.subscribed:
-                    await asyncio.wait_for(self._has_topics.wait(), timeout=1.0)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation,
+                    # and this task is cancelled when its event loop closes.
+                    async with asyncio.timeout(1.0):
+                        await self._has_topics.wait()
                     if not pubsub.subscribed:
                         await asyncio.sleep(0.01)  # subscribed a moment ago: confirmation pending
                     continue
