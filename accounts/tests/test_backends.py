@@ -243,6 +243,7 @@ def redis_dump(pattern: str) -> dict[bytes, bytes]:
     return dump
 
 
+@pytest.mark.fastpath  # with FASTPATH=0, Django's ModelBackend caches no user at all
 def test_after_logging_in_and_browsing_no_key_in_redis_holds_a_password_hash(client, password):
     chef = ChefFactory(user__is_staff=True)
     user = chef.user
