@@ -61,6 +61,14 @@ def env_int(name: str, *, default: int, minimum: int = 0, maximum: int = 2**31) 
     return value
 
 
+def env_choice(name: str, *, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    value = default if raw is None or raw.strip() == "" else raw.strip().lower()
+    if value not in choices:
+        raise ConfigurationError(name, f"must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -9,6 +9,7 @@ from brigade.config import (
     celery_redis_url,
     database_config,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_str,
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.signup",
             ],
         },
     },
@@ -143,6 +145,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Who may create an account (README, "Who may get in"): "open" (anyone), "invite" (with a
+# staff member's invitation link, valid INVITATION_DAYS) or "closed" (staff create accounts in
+# the admin). Closed unless DEBUG, so a production site is never open by mistake.
+SIGNUP = env_choice("SIGNUP", default="open" if DEBUG else "closed", choices=("closed", "invite", "open"))
+INVITATION_DAYS = env_int("INVITATION_DAYS", default=7, minimum=1, maximum=90)
+# Failed log-ins allowed per account and per client address within LOGIN_FAILURE_WINDOW_SECONDS
+# (token buckets in Redis: the allowance refills evenly over the window).
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", default=5, minimum=1, maximum=10_000)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", default=20, minimum=1, maximum=100_000)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", default=900, minimum=1, maximum=7 * 24 * 3600)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kitchen:recipe-list"
 LOGOUT_REDIRECT_URL = "login"

@@ -183,7 +183,7 @@ class TokenAuth(HttpBearer):
 
     async def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
         from accounts.models import ApiToken
-        from accounts.services import token_hash
+        from accounts.selectors import token_hash
 
         found = (
             await ApiToken.objects.select_related("user")

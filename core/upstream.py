@@ -40,7 +40,10 @@ core/fastpath/cache.py
 
 core/fastpath/sessions.py, accounts/backends.py
 - `cached_db.SessionStore` and `ModelBackend.get_user`/`aget_user` are public, overridden with
-  their contract kept, so hashed too. `Model._default_manager` is documented API.
+  their contract kept, so hashed too. `Model._default_manager` and `Model._meta` (the Model
+  _meta API) are documented API.
+- `SessionUser._session_auth_hash` and `._session_auth_fallback_hashes` are ours (accounts/models.py):
+  the HMACs kept in the cached entry, set by the backend when it builds the user.
 
 core/api.py
 - Ninja's `APIKeyCookie._get_key(request)`: runs the CSRF check for unsafe methods, then reads

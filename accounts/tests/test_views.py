@@ -10,6 +10,10 @@ pytestmark = pytest.mark.django_db
 
 
 class TestSignUp:
+    @pytest.fixture(autouse=True)
+    def _open_signup(self, settings):
+        settings.SIGNUP = "open"
+
     def test_signing_up_creates_a_user_with_a_chef_profile_and_logs_in(self, client):
         response = client.post(
             reverse("accounts:signup"),

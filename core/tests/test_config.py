@@ -56,6 +56,7 @@ def run_check(**overrides: str | None) -> subprocess.CompletedProcess:
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list host names"),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        ({"SIGNUP": "sometimes"}, "SIGNUP must be one of closed, invite, open"),
         ({"CELERY_BROKER_URL": "sqs://key:secret@"}, "CELERY_BROKER_URL must start with amqp://"),
         ({"CELERY_BROKER_URL": "amqp://"}, "CELERY_BROKER_URL needs a host"),
         ({"JOBS_HEARTBEAT_SECONDS": "20"}, "JOBS_STALE_SECONDS must be at least twice JOBS_HEARTBEAT_SECONDS"),
@@ -177,7 +178,8 @@ def test_removing_the_security_middleware_is_reported(settings):
 
 
 @pytest.mark.django_db
-async def test_async_requests_get_the_same_headers_and_csrf(async_client):
+async def test_async_requests_get_the_same_headers_and_csrf(async_client, settings):
+    settings.SIGNUP = "open"  # so that only CSRF can refuse the post below
     response = await async_client.get("/accounts/login/")
     assert response["X-Frame-Options"] == "DENY"
     assert "csrftoken" in response.cookies

@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 import redis
 
-from brigade import embedded_redis
 from core.realtime.hub import RESYNC_FRAME, STALE_FRAME, Hub, _channel
-from tests.helpers import free_port, wait_for
+from tests.helpers import PrivateRedis, wait_for
 
 
-class PrivateRedis:
-    def __init__(self, tmp_path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.tmp_path = tmp_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [embedded_redis.redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.tmp_path)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for(self.answers, timeout=10, what="redis-server to answer", interval=0.05)
-
-    def answers(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
-        except redis.RedisError:
-            return False
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def publish(self, topic: str, frame: str) -> int:
-        return redis.Redis(port=self.port).publish(_channel(topic), frame)
+def publish(server: PrivateRedis, topic: str, frame: str) -> int:
+    return redis.Redis(port=server.port).publish(_channel(topic), frame)
 
 
 @pytest.fixture
@@ -76,7 +48,7 @@ async def test_members_hear_stale_then_resync_and_delivery_resumes(private_redis
 
     await hub.join("room", "socket", deliver)
     await hub.join("room", "cache", ignore, on_resync=on_resync, on_stale=on_stale)
-    await asyncio.to_thread(wait_for, lambda: private_redis.publish("room", "hello") == 1, timeout=10, what="sub")
+    await asyncio.to_thread(wait_for, lambda: publish(private_redis, "room", "hello") == 1, timeout=10, what="sub")
     assert await next_frame(frames) == "hello"
 
     # When Redis dies
@@ -96,7 +68,7 @@ async def test_members_hear_stale_then_resync_and_delivery_resumes(private_redis
     assert hooks == ["stale", "resync"]
     assert hub.healthy
     assert hub.recoveries == 1
-    await asyncio.to_thread(wait_for, lambda: private_redis.publish("room", "again") == 1, timeout=10, what="sub")
+    await asyncio.to_thread(wait_for, lambda: publish(private_redis, "room", "again") == 1, timeout=10, what="sub")
     assert await next_frame(frames) == "again"
     await hub.leave("room", "socket")
     await hub.leave("room", "cache")
