@@ -152,6 +152,7 @@ class Hub:
 
     async def _read(self) -> None:
         prefix_len = len(_channel(""))
+        me = asyncio.current_task()
         while True:
             pubsub = self._subscription()
             try:
@@ -164,9 +165,14 @@ class Hub:
                         await asyncio.sleep(0.01)  # subscribed a moment ago: confirmation pending
                     continue
                 message = await pubsub.get_message(timeout=1.0)
-            except TimeoutError:
-                continue
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            except (TimeoutError, redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                # On Python 3.11 a cancellation that races a timeout (ours, or redis-py's read
+                # timeout) can surface as TimeoutError; honour it, or closing the event loop
+                # waits on this task forever.
+                if me is not None and me.cancelling():
+                    raise asyncio.CancelledError from None
+                if isinstance(error, TimeoutError):
+                    continue
                 logger.warning("realtime hub lost Redis (%s); resubscribing until it is back", error)
                 await self._recover()
                 continue
@@ -197,6 +203,9 @@ class Hub:
                 async with self._lock:
                     await self._resubscribe()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # see _read: a cancel seen as a timeout
+                    raise asyncio.CancelledError from None
                 if attempts % 10 == 0:
                     logger.warning("realtime hub still cannot reach Redis after %d tries: %s", attempts, error)
                 continue
