@@ -154,6 +154,12 @@ class Hub:
         prefix_len = len(_channel(""))
         me = asyncio.current_task()
         while True:
+            # A library may swallow the CancelledError thrown into one of our awaits (redis-py
+            # turns a cancellation that races its read timeout into "no message"); the task's
+            # cancel request still counts, so look at it on every turn, or closing the event loop
+            # waits on this task forever.
+            if me is not None and me.cancelling():
+                raise asyncio.CancelledError
             pubsub = self._subscription()
             try:
                 if not self._members or not pubsub.subscribed:
@@ -166,10 +172,7 @@ class Hub:
                     continue
                 message = await pubsub.get_message(timeout=1.0)
             except (TimeoutError, redis.ConnectionError, redis.TimeoutError, OSError) as error:
-                # On Python 3.11 a cancellation that races a timeout (ours, or redis-py's read
-                # timeout) can surface as TimeoutError; honour it, or closing the event loop
-                # waits on this task forever.
-                if me is not None and me.cancelling():
+                if me is not None and me.cancelling():  # a cancellation seen as a timeout (above)
                     raise asyncio.CancelledError from None
                 if isinstance(error, TimeoutError):
                     continue

@@ -101,3 +101,33 @@ async def test_the_cache_is_a_miss_not_an_error_while_redis_is_away(private_redi
     await asyncio.to_thread(private_redis.start)
     await cache.aset("k", "x")
     assert await cache.aget("k") == "x"
+
+
+async def test_the_reader_stops_when_cancelled_even_if_a_library_swallows_the_cancellation(private_redis):
+    # Given a hub whose pub/sub read turns a cancellation into "no message" (as redis-py's read
+    # timeout can on Python 3.11)
+    hub = Hub()
+
+    async def deliver(frame: str) -> None:
+        return None
+
+    await hub.join("room", "socket", deliver)
+    pubsub = hub._subscription()
+    real_get_message = pubsub.get_message
+
+    async def swallowing_get_message(**kwargs):
+        try:
+            return await real_get_message(**kwargs)
+        except asyncio.CancelledError:
+            return None
+
+    pubsub.get_message = swallowing_get_message
+    await asyncio.sleep(0.1)  # the reader is now waiting in it
+
+    # When the reader is cancelled (as a closing event loop does)
+    reader = hub._reader
+    reader.cancel()
+
+    # Then it stops instead of reading on forever
+    await asyncio.wait({reader}, timeout=10)
+    assert reader.cancelled()
