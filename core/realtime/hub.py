@@ -198,7 +198,10 @@ class Hub:
         await self._notify(STALE_FRAME, hook=1)
         delay = RECOVERY_FIRST_DELAY
         attempts = 0
+        me = asyncio.current_task()
         while True:
+            if me is not None and me.cancelling():  # see _read: a library may swallow the CancelledError
+                raise asyncio.CancelledError
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 (jitter, not security)
             delay = min(delay * 2, RECOVERY_MAX_DELAY)
             attempts += 1
@@ -206,8 +209,7 @@ class Hub:
                 async with self._lock:
                     await self._resubscribe()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():  # see _read: a cancel seen as a timeout
+                if me is not None and me.cancelling():  # see _read: a cancel seen as a timeout
                     raise asyncio.CancelledError from None
                 if attempts % 10 == 0:
                     logger.warning("realtime hub still cannot reach Redis after %d tries: %s", attempts, error)
