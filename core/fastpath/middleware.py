@@ -106,6 +106,9 @@ class InlineCsrfViewMiddleware(_Inline, CsrfViewMiddleware):  # type: ignore[mis
             async def process_view(
                 request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
             ) -> HttpResponseBase | None:
+                # Parsing only: the check itself stays Django's. A view marked csrf_exempt (django-ninja
+                # marks its API views so and runs its own CSRF check for session auth) is one Django's
+                # check skips, so its body is not read here but by the view's own parser.
                 if not getattr(callback, "csrf_exempt", False):
                     await request_form_parse(request)  # Django's check reads request.POST on every POST
                 response: HttpResponseBase | None = await check(request, callback, callback_args, callback_kwargs)

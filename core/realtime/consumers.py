@@ -178,3 +178,30 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # chann
 
 async def _nothing() -> None:
     return None
+
+
+class SignedInTopicsConsumer(JsonSocketConsumer):
+    """A live page's socket: signed-in users only (others closed with 4401), joined to `topics(user)`.
+
+    Subclasses name the topics from the session's user, never from anything the client sent;
+    `joined(user)` may greet the client once the events flow.
+    """
+
+    def topics(self, user: Any) -> list[str]:
+        raise NotImplementedError
+
+    async def joined(self, user: Any) -> None:
+        return None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        await self.accept()
+        for topic in self.topics(user):
+            await self.topic_join(topic)
+        await self.joined(user)
+
+    async def disconnect(self, code: int) -> None:
+        await self.topic_leave()
