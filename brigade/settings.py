@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "chat",
     "expenses",
     "jobs",
+    "notifications",
 ]
 
 # The cheap async request path (core/fastpath/, accounts/backends.py): Django's handler,
@@ -211,6 +212,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Brigade <brigade@localhost>")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# Work that fails for a transient reason (SMTP down or answering 4xx, a network blip) is tried
+# again this many times, after exponential backoff with jitter from this base, capped (then it is
+# recorded as failed). Countdowns stay far below the broker's visibility timeout.
+TRANSIENT_RETRIES = env_int("TRANSIENT_RETRIES", default=5, maximum=20)
+TRANSIENT_RETRY_BASE = env_int("TRANSIENT_RETRY_BASE_MS", default=5000, minimum=10, maximum=60_000) / 1000
+TRANSIENT_RETRY_CAP = 300
+# Absolute links in e-mails start with this (the address people open Brigade at).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # Celery: the broker is Redis (REDIS_URL's) unless CELERY_BROKER_URL names RabbitMQ (amqp://);
 # results go to Redis. Tasks are acknowledged only after they finish, so a worker that dies

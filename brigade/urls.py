@@ -13,6 +13,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("expenses/", include("expenses.urls")),
     path("tasks/", include("jobs.urls")),
+    path("requests/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

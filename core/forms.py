@@ -41,3 +41,16 @@ class ModelMultipleIdChoiceField(forms.ModelMultipleChoiceField):  # type: ignor
                 raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
                                       params={"pk": pk})  # fmt: skip
         return super().clean(value)
+
+
+class ModelIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not generic at run time
+    """One object by id; an id beyond a bigint is an invalid choice, not a database error."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            out_of_range = value not in self.empty_values and int(str(value)) not in BIGINT
+        except ValueError:
+            out_of_range = False  # not a number: Django's own check says so
+        if out_of_range:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)

@@ -3,14 +3,18 @@
 `mail_send(to=..., subject=..., template="jobs/mail/finished", context={...})` renders
 `<template>.txt` (the body) and `<template>.html` (the alternative) and sends through
 EMAIL_BACKEND: SMTP from the EMAIL_* settings (with EMAIL_TIMEOUT on every connection), the
-console in `make run`. SMTP errors are raised, for the calling task to retry or record.
+console in `make run`. A failure is raised as MailTemporaryError (the server or the network is
+down, or it answered 4xx: worth trying again later) or MailPermanentError (5xx: a refused sender
+or recipient, which a retry will not change), for the calling task to retry or record.
 """
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -30,4 +34,43 @@ def mail_send(*, to: str | Sequence[str], subject: str, template: str, context: 
         to=recipients,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    return message.send()
+    try:
+        return message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        raise mail_error(error) from error
+
+
+class MailError(Exception):
+    """Sending failed; `temporary` says whether trying again later may work."""
+
+    temporary = False
+
+
+class MailTemporaryError(MailError):
+    temporary = True
+
+
+class MailPermanentError(MailError):
+    pass
+
+
+def _reply_codes(error: smtplib.SMTPException) -> list[int]:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return [code for code, _ in error.recipients.values()]
+    if isinstance(error, smtplib.SMTPResponseException):
+        return [error.smtp_code]
+    return []
+
+
+def mail_error(error: BaseException) -> MailError:
+    """Classify a failure to send: connection trouble and 4xx replies are temporary, 5xx permanent."""
+    if isinstance(error, MailError):
+        return error
+    where = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if isinstance(error, smtplib.SMTPException):
+        codes = _reply_codes(error)
+        text = f"the mail server {where} answered {', '.join(map(str, codes)) or 'unexpectedly'}: {error}"
+        if codes and all(500 <= code < 600 for code in codes):
+            return MailPermanentError(text[:300])
+        return MailTemporaryError(text[:300])  # 4xx, a dropped connection, a mangled reply
+    return MailTemporaryError(f"could not reach the mail server {where}: {error}"[:300])

@@ -77,6 +77,15 @@ def job_kind(
     return register
 
 
+class JobRetryLater(Exception):
+    """Raised by a handler for a transient failure (SMTP down, a network blip): the job is queued
+    again after an exponential backoff with jitter, up to TRANSIENT_RETRIES times, then fails."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class UnknownJobKind(ValidationError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown kind of job {name[:64]!r}", code="unknown_kind")

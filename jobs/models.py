@@ -39,6 +39,8 @@ class Job(models.Model):
     # A run that would pass this attempt number fails the job instead (one that keeps killing its
     # worker or hitting its time limit stops); retrying allows as many runs again.
     max_attempts = models.PositiveIntegerField(default=3)
+    # Runs that ended in a transient failure and were queued again after a backoff (JobRetryLater).
+    retries = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -80,6 +80,7 @@ def job_as_event(job: Job) -> dict[str, Any]:
         "error": job.error,
         "error_count": job.error_count,
         "attempts": job.attempts,
+        "retries": job.retries,
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.realtime.hub import encode, publish_raw_on_commit
+from core.retry import backoff_seconds
 from jobs.kinds import kind_get
 from jobs.models import ERRORS_KEPT, Job
 from jobs.selectors import job_as_event, job_may_manage
@@ -100,13 +101,13 @@ def job_create(*, owner: User, kind: str, params: dict[str, Any] | None = None) 
     return job
 
 
-def job_enqueue(*, job_id: int, kind: str, task_id: str | None = None) -> None:
+def job_enqueue(*, job_id: int, kind: str, task_id: str | None = None, countdown: float | None = None) -> None:
     """Send the job's run to the workers, with its kind's time limits; call it after commit.
 
     A broker that cannot be reached fails the job visibly instead of leaving it queued forever.
     """
     try:
-        _send_run(job_id=job_id, kind=kind, task_id=task_id)
+        _send_run(job_id=job_id, kind=kind, task_id=task_id, countdown=countdown)
     except Exception:
         logger.exception("could not enqueue job %s", job_id)
         job_fail(job_id=job_id, error="could not reach the job queue; retry later")
@@ -243,6 +244,39 @@ def job_fail(*, job_id: int, error: str, attempt: int | None = None) -> bool:
     return True
 
 
+def job_retry_later(*, job_id: int, attempt: int, reason: str) -> float | None:
+    """This run failed for a transient reason: queue the job again after a backoff, or fail it once
+    it has been retried TRANSIENT_RETRIES times. Returns the countdown, or None if it failed (or is
+    no longer this run's). The page shows the reason and when the next try is due."""
+    _last_write.pop(job_id, None)
+    job = Job.objects.filter(pk=job_id, state=Job.State.RUNNING, attempts=attempt).values("retries").first()
+    if job is None:
+        return None
+    tries = job["retries"]
+    if tries >= settings.TRANSIENT_RETRIES:
+        job_fail(job_id=job_id, attempt=attempt, error=f"gave up after {tries + 1} tries: {reason}")
+        return None
+    countdown = backoff_seconds(tries, base=settings.TRANSIENT_RETRY_BASE, cap=settings.TRANSIENT_RETRY_CAP)
+    task_id = uuid.uuid4().hex
+    with transaction.atomic():
+        if not Job.objects.filter(pk=job_id, state=Job.State.RUNNING, attempts=attempt).update(
+            state=Job.State.QUEUED,
+            retries=F("retries") + 1,
+            heartbeat_at=None,
+            celery_task_id=task_id,
+            # A deferred run is not a dying one: it does not use up the runs allowed.
+            max_attempts=F("max_attempts") + 1,
+            error=f"try {tries + 1} of {settings.TRANSIENT_RETRIES + 1} failed: {reason}"[:900]
+            + f"; trying again in {countdown:.0f} s",
+        ):
+            return None
+        fresh = _publish_fresh(job_id)
+        transaction.on_commit(
+            partial(job_enqueue, job_id=job_id, kind=fresh.kind, task_id=task_id, countdown=countdown)
+        )
+    return countdown
+
+
 # -- What people do: cancel, retry ---------------------------------------------------------------
 
 
@@ -279,6 +313,7 @@ def job_retry(*, job: Job, by: User | AnonymousUser) -> Job:
             started_at=None,
             finished_at=None,
             heartbeat_at=None,
+            retries=0,
             celery_task_id=task_id,
             max_attempts=F("attempts") + RUNS_PER_TRY,
         ):

@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.db import database_call
 from core.decorators import alogin_required
 from core.health import system_health
 from core.shortcuts import arender
@@ -18,6 +20,7 @@ from core.types import AuthenticatedHttpRequest
 from jobs import selectors, services
 from jobs.forms import DemoJobForm
 from jobs.models import Job
+from notifications import selectors as requests_selectors
 
 
 @alogin_required
@@ -25,10 +28,12 @@ from jobs.models import Job
 async def jobs_page(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     staff = user.is_staff
-    health, jobs, depth = await asyncio.gather(
+    health, jobs, depth, requests, reports = await asyncio.gather(
         system_health(),
         selectors.jobs_page(user=user, everyone=staff),
         selectors.queue_depth() if staff else asyncio.sleep(0),
+        database_call(requests_selectors.request_panel)(user=user),
+        database_call(requests_selectors.reports_of)(day=timezone.localdate()) if staff else asyncio.sleep(0),
     )
     context = {
         "health": health,
@@ -39,6 +44,8 @@ async def jobs_page(request: HttpRequest) -> HttpResponse:
         "demo_form": DemoJobForm(),
         "page_size": selectors.PAGE_SIZE,
         "queue_name": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "requests": requests,
+        "reports": reports,
     }
     return await arender(request, "jobs/jobs.html", context)
 

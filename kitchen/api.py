@@ -285,7 +285,7 @@ def _update(user, recipe_id: int, payload: RecipePatch) -> dict:
         data.get("category_ids"), payload.ingredients if "ingredients" in data else None
     )
     services.recipe_update(recipe=recipe, fields=fields, categories=categories, lines=lines,
-                           steps=payload.steps if "steps" in data else None)  # fmt: skip
+                           steps=payload.steps if "steps" in data else None, by=user)  # fmt: skip
     return _recipe_detail_out(_visible_detail(user, recipe_id))
 
 

@@ -87,6 +87,21 @@ class Recipe(models.Model):
         return self.name
 
 
+class RecipeCompletion(models.Model):
+    """A recipe marked completed (draft to completed): the owner and collaborators are e-mailed once."""
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="completions")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipe_id} completed at {self.at:%Y-%m-%d %H:%M}"
+
+
 class Ingredient(models.Model):
     name = models.CharField(max_length=100)
     unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.GRAM, help_text="stock unit")

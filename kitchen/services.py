@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
-from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeIngredient, Step
+from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeCompletion, RecipeIngredient, Step
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,16 @@ def recipe_update(
     categories: Iterable[Category] | None = None,
     lines: Iterable[LineInput] | None = None,
     steps: Iterable[str] | None = None,
+    by: User | AnonymousUser | None = None,
 ) -> Recipe:
-    """Change the given fields; lines and steps, when given, replace the old ones in order."""
+    """Change the given fields; lines and steps, when given, replace the old ones in order.
+
+    A draft whose status becomes completed records a completion (`by` is who did it), and its
+    owner and collaborators are e-mailed once the transaction commits."""
     unknown = set(fields) - set(RECIPE_FIELDS)
     if unknown:
         raise ValueError(f"not recipe fields: {sorted(unknown)}")
+    was_draft = recipe.status == Recipe.Status.DRAFT
     for name, value in fields.items():
         setattr(recipe, name, value)
     recipe.full_clean()
@@ -86,7 +92,22 @@ def recipe_update(
     if categories is not None:
         recipe.categories.set(categories)
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
+    if was_draft and recipe.status == Recipe.Status.COMPLETED:
+        _completion_record(recipe=recipe, by=by)
     return recipe
+
+
+def recipe_complete(*, recipe: Recipe, by: User | AnonymousUser | None) -> Recipe:
+    """Mark a draft completed (the "Mark as completed" button); a completed recipe stays as it is."""
+    return recipe_update(recipe=recipe, fields={"status": Recipe.Status.COMPLETED}, by=by)
+
+
+def _completion_record(*, recipe: Recipe, by: User | AnonymousUser | None) -> RecipeCompletion:
+    from notifications.tasks import notify_recipe_completion
+
+    completion = RecipeCompletion.objects.create(recipe=recipe, by=by if isinstance(by, User) else None)
+    notify_recipe_completion.delay_on_commit(completion.pk)
+    return completion
 
 
 @transaction.atomic

@@ -139,7 +139,7 @@ def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         services.recipe_update(
             recipe=recipe, fields=_recipe_fields(form), categories=form.cleaned_data["categories"],
-            lines=_lines(formset), steps=form.cleaned_data["steps"],
+            lines=_lines(formset), steps=form.cleaned_data["steps"], by=request.user,
         )  # fmt: skip
         return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
     status = 400 if request.method == "POST" else 200

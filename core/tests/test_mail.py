@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.mail import mail_send
+from core.mail import MailPermanentError, MailTemporaryError, mail_send
+from core.retry import backoff_seconds
 from tests.smtp import SMTP_BACKEND
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -51,8 +52,9 @@ def test_user_data_is_escaped_in_html_and_a_subject_stays_on_one_line(smtp):
 
 
 def test_smtp_down_raises_and_sends_nothing_then_works_when_it_is_back(smtp):
-    with smtp.down(), pytest.raises(ConnectionRefusedError):
+    with smtp.down(), pytest.raises(MailTemporaryError, match="could not reach the mail server") as down:
         send()
+    assert isinstance(down.value.__cause__, ConnectionRefusedError)
     assert smtp.messages == []
 
     send()
@@ -60,10 +62,24 @@ def test_smtp_down_raises_and_sends_nothing_then_works_when_it_is_back(smtp):
 
 
 def test_a_server_refusing_for_now_raises_a_transient_smtp_error(smtp):
-    with smtp.refusing("421 4.3.2 try again later"), pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+    with smtp.refusing("421 4.3.2 try again later"), pytest.raises(MailTemporaryError, match="answered 421") as refused:
         send()
-    assert refused.value.recipients["sauce@example.com"][0] == 421
+    assert isinstance(refused.value.__cause__, smtplib.SMTPRecipientsRefused)
     assert smtp.messages == []
+
+
+def test_a_server_refusing_for_good_raises_a_permanent_error(smtp):
+    with smtp.refusing("550 5.1.1 no such mailbox"), pytest.raises(MailPermanentError, match="answered 550"):
+        send()
+    assert smtp.messages == []
+
+
+@pytest.mark.parametrize("tries", [0, 1, 5, 40])
+def test_backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half(tries):
+    ceiling = min(60.0, 2.0 * 2**tries)
+    waits = {backoff_seconds(tries, base=2.0, cap=60.0) for _ in range(200)}
+    assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+    assert len(waits) > 100  # jittered, not one fixed delay
 
 
 @pytest.mark.parametrize("to", [[], "", ["not-an-address"], [None]])

@@ -1,4 +1,5 @@
-// The jobs page, live: each {"type": "job"} event updates (or adds) that job's row; after a
+// The jobs page, live: each {"type": "job"} event updates (or adds) that job's row, and each
+// {"type": "request"} event re-reads the recipe request panel; after a
 // reconnect or a server resync the list is re-read from the API. Rows are clones of the page's
 // <template id="job-template"> (the same markup the server renders), filled with textContent only.
 import { connectPage } from "../core/connection.js";
@@ -127,11 +128,44 @@ async function reload() {
   trim();
 }
 
+// The recipe request panel is rendered by the server (GET /requests/panel/): a "request" event
+// re-reads it and swaps it in whole. Events arriving while a read is under way ask for one more.
+let panelReading = null;
+let panelAgain = false;
+
+async function reloadRequests() {
+  if (panelReading) {
+    panelAgain = true;
+    return;
+  }
+  const panel = document.getElementById("request-panel");
+  if (!panel) return;
+  panelReading = fetch(panel.dataset.panelUrl, { headers: { Accept: "text/html" } })
+    .then(async (response) => {
+      if (!response.ok) return;
+      const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = parsed.getElementById("request-panel");
+      if (fresh) panel.replaceWith(document.importNode(fresh, true));
+    })
+    .catch(() => {})
+    .finally(() => {
+      panelReading = null;
+      if (panelAgain) {
+        panelAgain = false;
+        reloadRequests();
+      }
+    });
+}
+
 if (section) {
   connectPage(section, {
-    onResync: reload,
+    onResync() {
+      reload();
+      reloadRequests();
+    },
     onMessage(data) {
       if (data.type === "job" && data.job) applyEvent(data.job);
+      else if (data.type === "request") reloadRequests();
     },
   });
 }
