@@ -116,10 +116,11 @@ def build_children(env: dict[str, str]) -> list[Child]:
                       "--loop", "uvloop", "--http", "httptools", "--workers", str(web_workers),
                       "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
                       "--timeout-graceful-shutdown", "5"]),
+        # Exactly one beat, a child of its own: a worker with -B would be one more beat (one per worker
+        # machine), each sending every entry. Its scheduler (CELERY_BEAT_SCHEDULER) reads the database.
         Child("worker", [python, "-m", "celery", "-A", "brigade", "worker", "--loglevel", "INFO",
                          "--concurrency", str(worker_concurrency), "--hostname", "worker@%h"], restartable=True),
-        Child("beat", [python, "-m", "celery", "-A", "brigade", "beat", "--loglevel", "INFO",
-                       "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"], restartable=True),
+        Child("beat", [python, "-m", "celery", "-A", "brigade", "beat", "--loglevel", "INFO"], restartable=True),
     ]  # fmt: skip
 
 

@@ -200,8 +200,6 @@ PRICE_CURRENCY = env_str("PRICE_CURRENCY", "EUR")
 PRICE_HTTP_TIMEOUT = env_int("PRICE_HTTP_TIMEOUT_MS", default=2000, minimum=50, maximum=60000) / 1000
 # The dashboard waits this long for a live price check before rendering from stored prices.
 PRICE_LIVE_BUDGET = env_int("PRICE_LIVE_BUDGET_MS", default=300, minimum=10, maximum=10000) / 1000
-# Beat asks the provider for fresh prices this often (0: never; refresh by hand or from the admin).
-PRICE_REFRESH_SECONDS = env_int("PRICE_REFRESH_SECONDS", default=3600, maximum=7 * 24 * 3600)
 
 # E-mail (Celery tasks send through this).
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -243,20 +241,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The whole beat schedule lives here; django-celery-beat mirrors it into the database at start
-# (entries use its field names: "expire_seconds", "enabled").
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
-}
-CELERY_BEAT_SCHEDULE["refresh-prices"] = {
-    "task": "kitchen.tasks.refresh_prices",
-    "schedule": float(PRICE_REFRESH_SECONDS or 3600),
-    # A run still queued when the next one is due is dropped, not piled up behind it.
-    "options": {"expire_seconds": PRICE_REFRESH_SECONDS or 3600},
-    # The database scheduler keeps entries that leave this dict, so 0 switches it off instead.
-    "enabled": PRICE_REFRESH_SECONDS > 0,
-}
+# Beat's schedule lives in the database only (admin → Periodic tasks); a data migration adds the
+# defaults once (core/migrations/0001_default_beat_schedules.py). No CELERY_BEAT_SCHEDULE: the
+# stock DatabaseScheduler would write it over the admin's edits at every start (brigade/beat.py).
+CELERY_BEAT_SCHEDULER = "brigade.beat:DatabaseScheduler"
 
 # Background jobs (jobs/): a running job's worker writes its heartbeat this often; a running job
 # whose heartbeat is older than JOBS_STALE_SECONDS has lost its worker and is taken over (by a
@@ -267,12 +255,6 @@ if JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS:
     raise ConfigurationError(
         "JOBS_STALE_SECONDS", f"must be at least twice JOBS_HEARTBEAT_SECONDS ({JOBS_HEARTBEAT_SECONDS})"
     )
-# A worker that starts resumes them too; this covers a worker that dies while others carry on.
-CELERY_BEAT_SCHEDULE["resume-stale-jobs"] = {
-    "task": "jobs.tasks.resume_stale_jobs",
-    "schedule": 60.0,
-    "options": {"expire_seconds": 60},
-}
 
 # Security: safe by default, relaxed only with DEBUG for local development.
 SESSION_COOKIE_HTTPONLY = True

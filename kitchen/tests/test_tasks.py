@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -47,29 +46,15 @@ def test_a_broken_provider_keeps_the_stored_prices(feed):
     assert not IngredientPrice.objects.exists()
 
 
-@pytest.mark.parametrize("seconds", [3600, 0])
-def test_beat_stores_the_refresh_with_its_interval_expiry_and_switch(seconds):
-    """What django-celery-beat's database scheduler makes of the entry in settings."""
-    import os
-    import subprocess
-    import sys
-
+def test_beat_runs_the_refresh_hourly_and_drops_a_run_still_queued_when_the_next_is_due():
+    """The default entry (core's data migration) as beat reads it; the admin's Periodic tasks edit it."""
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import ModelEntry
 
     from brigade.celery import app
 
-    # The settings module, read afresh with PRICE_REFRESH_SECONDS as a deployment would set it
-    entry = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", "import json; from brigade import settings as s; "
-             "print(json.dumps(s.CELERY_BEAT_SCHEDULE['refresh-prices']))"],
-            env={**os.environ, "PRICE_REFRESH_SECONDS": str(seconds)}, capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
-    ModelEntry.from_entry("refresh-prices", app=app, **entry)
-    task = PeriodicTask.objects.get(name="refresh-prices")
-    assert task.task == refresh_prices.name == "kitchen.tasks.refresh_prices"
-    assert task.enabled is (seconds > 0)
-    assert task.interval.every == 3600
-    assert task.expire_seconds == 3600
+    entry = ModelEntry(PeriodicTask.objects.get(name="refresh-prices"), app=app)
+    assert entry.task == refresh_prices.name == "kitchen.tasks.refresh_prices"
+    assert entry.model.enabled
+    assert entry.schedule.run_every == timedelta(hours=1)
+    assert entry.options["expires"] == 3600
