@@ -224,7 +224,7 @@ def job_finish(*, job_id: int, attempt: int, result: object) -> bool:
     now = timezone.now()
     with transaction.atomic():
         if not Job.objects.filter(pk=job_id, state=Job.State.RUNNING, attempts=attempt).update(
-            state=Job.State.DONE, result=result, finished_at=now, heartbeat_at=now
+            state=Job.State.DONE, result=result, finished_at=now, heartbeat_at=now, error=""
         ):
             return False
         _publish_fresh(job_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.db import database_call
 from core.decorators import alogin_required
 from core.health import system_health
 from core.shortcuts import arender
@@ -32,8 +32,8 @@ async def jobs_page(request: HttpRequest) -> HttpResponse:
         system_health(),
         selectors.jobs_page(user=user, everyone=staff),
         selectors.queue_depth() if staff else asyncio.sleep(0),
-        database_call(requests_selectors.request_panel)(user=user),
-        database_call(requests_selectors.reports_of)(day=timezone.localdate()) if staff else asyncio.sleep(0),
+        sync_to_async(requests_selectors.request_panel)(user=user),
+        sync_to_async(requests_selectors.reports_of)(day=timezone.localdate()) if staff else asyncio.sleep(0),
     )
     context = {
         "health": health,
