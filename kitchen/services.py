@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeIngredient, Step
+from kitchen.pricing.services import recipe_costs_publish_on_commit
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def recipe_create(
     recipe.categories.set(categories)
     recipe.collaborators.set(collaborators)
     _replace_lines_and_steps(recipe, lines=list(lines), steps=list(steps))
+    recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     return recipe
 
 
@@ -86,6 +88,8 @@ def recipe_update(
     if categories is not None:
         recipe.categories.set(categories)
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
+    if lines is not None or "servings" in fields:  # nothing else changes what it costs
+        recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     return recipe
 
 
