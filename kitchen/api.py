@@ -15,13 +15,12 @@ from ninja.responses import Status
 from pydantic import field_validator
 
 from core.api import DbId, In, Int, Name, PageIn, Text, Timestamp, positive_decimal, responses
-from core.numbers import decimal_text
 from core.types import ApiRequest
 from kitchen import selectors, services
 from kitchen.forms import MAX_STEP_LENGTH, MAX_STEPS
 from kitchen.models import Category, Chef, Ingredient, Recipe
 from kitchen.overview import ingredient_row
-from kitchen.pricing.costing import recipe_cost
+from kitchen.pricing.costing import line_cost_event, recipe_cost
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
 from kitchen.pricing.services import prices_record, prices_refresh
 
@@ -209,19 +208,7 @@ def _recipe_detail_out(recipe: Recipe) -> dict:
         "description": recipe.description,
         "categories": [c.name for c in recipe.categories.all()],
         "collaborators": [str(c) for c in recipe.collaborators.all()],
-        "ingredients": [
-            {
-                "position": item.line.position,
-                "ingredient_id": item.line.ingredient_id,
-                "ingredient": item.line.ingredient.name,
-                "quantity": decimal_text(item.line.quantity),
-                "unit": item.line.unit,
-                "note": item.line.note,
-                "cost": str(item.cost) if item.cost is not None else None,
-                "problem": item.problem,
-            }
-            for item in cost.lines
-        ],
+        "ingredients": [line_cost_event(item) for item in cost.lines],  # LineOut keeps its own fields
         "steps": [{"position": s.position, "text": s.text} for s in recipe.steps.all()],
         "cost": cost.as_dict(),
     }

@@ -11,13 +11,12 @@ import asyncio
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from core.memo import Memo, VersionedMemo, encode
 from core.numbers import decimal_text
-from kitchen.models import Ingredient, RecipeIngredient
+from kitchen.models import Ingredient
 from kitchen.pricing.costing import recipe_cost
 from kitchen.pricing.providers import (
     FetchResult,
@@ -25,14 +24,13 @@ from kitchen.pricing.providers import (
     ProviderError,
     configured_provider,
 )
-from kitchen.selectors import recipes_visible_to
+from kitchen.selectors import recipe_lines_prefetch, recipes_visible_to
 
 RECIPE_LIMIT = 50
 
 
 def recipes_query(user):
-    lines = RecipeIngredient.objects.select_related("ingredient").order_by("position")
-    return recipes_visible_to(user=user).prefetch_related(Prefetch("recipe_ingredients", queryset=lines))[:RECIPE_LIMIT]
+    return recipes_visible_to(user=user).prefetch_related(recipe_lines_prefetch())[:RECIPE_LIMIT]
 
 
 def recipe_row(recipe) -> dict:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient
+from kitchen.pricing.costing import recipe_cost_event
 
 PRICE_HISTORY = 50
 RECIPES_PER_PAGE = 25
@@ -105,14 +108,50 @@ async def categories_for_filter() -> list[tuple[str, str]]:
     return [(slug, name) async for slug, name in Category.objects.values_list("slug", "name")]
 
 
-def recipe_detail(*, user: User | AnonymousUser, recipe_id: int) -> Recipe | None:
+def recipe_lines_prefetch() -> Prefetch[str, QuerySet[RecipeIngredient], str]:
+    """A recipe's lines in order with their ingredients: what recipe_cost reads, one query for any number of recipes."""
     lines = RecipeIngredient.objects.select_related("ingredient").order_by("position")
+    return Prefetch("recipe_ingredients", queryset=lines)
+
+
+def recipe_detail(*, user: User | AnonymousUser, recipe_id: int) -> Recipe | None:
     return (
         recipes_visible_to(user=user)
-        .prefetch_related("categories", "steps", "collaborators__user", Prefetch("recipe_ingredients", queryset=lines))
+        .prefetch_related("categories", "steps", "collaborators__user", recipe_lines_prefetch())
         .filter(pk=recipe_id)
         .first()
     )
+
+
+RecipeAccess = Literal["visible", "hidden", "missing"]
+
+
+def recipe_access(*, user: User | AnonymousUser, recipe_id: int) -> RecipeAccess:
+    """Whether `user` may see the recipe ("visible"), may not ("hidden"), or there is none ("missing")."""
+    if recipes_visible_to(user=user).filter(pk=recipe_id).exists():
+        return "visible"
+    return "hidden" if Recipe.objects.filter(pk=recipe_id).exists() else "missing"
+
+
+def recipes_for_costing(
+    *, recipe_ids: Collection[int] | None = None, ingredient_ids: Collection[int] | None = None
+) -> QuerySet[Recipe]:
+    """Recipes by id, or those with a line of any of the ingredients, lines prefetched for
+    recipe_cost: two queries however many recipes. Unfiltered by visibility: for publishing to
+    each recipe's own topic, which only sockets allowed to see the recipe join."""
+    recipes = Recipe.objects.prefetch_related(recipe_lines_prefetch())
+    if recipe_ids is not None:
+        recipes = recipes.filter(pk__in=recipe_ids)
+    if ingredient_ids is not None:
+        using = RecipeIngredient.objects.filter(ingredient_id__in=ingredient_ids).values("recipe_id")
+        recipes = recipes.filter(pk__in=using)
+    return recipes
+
+
+def recipe_cost_now(*, recipe_id: int) -> dict[str, Any] | None:
+    """The recipe's cost event from current prices (None if it is gone); the caller has checked access."""
+    recipe = recipes_for_costing(recipe_ids=[recipe_id]).first()
+    return recipe_cost_event(recipe) if recipe is not None else None
 
 
 def recipe_can_edit(*, user: User | AnonymousUser, recipe: Recipe) -> bool:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeCompletion, RecipeIngredient, Step
+from kitchen.pricing.services import recipe_costs_publish_on_commit
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def recipe_create(
     recipe.categories.set(categories)
     recipe.collaborators.set(collaborators)
     _replace_lines_and_steps(recipe, lines=list(lines), steps=list(steps))
+    recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     return recipe
 
 
@@ -92,6 +94,8 @@ def recipe_update(
     if categories is not None:
         recipe.categories.set(categories)
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
+    if lines is not None or "servings" in fields:  # nothing else changes what it costs
+        recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)
     return recipe

@@ -183,12 +183,17 @@ async def _nothing() -> None:
 class SignedInTopicsConsumer(JsonSocketConsumer):
     """A live page's socket: signed-in users only (others closed with 4401), joined to `topics(user)`.
 
-    Subclasses name the topics from the session's user, never from anything the client sent;
-    `joined(user)` may greet the client once the events flow.
+    Subclasses name the topics from the session's user and validated route ids, never from
+    anything else the client sent; `refusal(user)` may refuse the user with a close code (a
+    page about one object: CLOSE_FORBIDDEN, CLOSE_NOT_FOUND); `joined(user)` may greet the
+    client once the events flow.
     """
 
     def topics(self, user: Any) -> list[str]:
         raise NotImplementedError
+
+    async def refusal(self, user: Any) -> int | None:
+        return None
 
     async def joined(self, user: Any) -> None:
         return None
@@ -197,6 +202,10 @@ class SignedInTopicsConsumer(JsonSocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        code = await self.refusal(user)
+        if code is not None:
+            await self.close(code=code)
             return
         await self.accept()
         for topic in self.topics(user):

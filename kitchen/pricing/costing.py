@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 
+from core.numbers import decimal_text
 from kitchen.models import Recipe, RecipeIngredient
 from kitchen.pricing.units import convert
 
@@ -73,3 +75,37 @@ def recipe_cost(recipe: Recipe, *, currency: str | None = None) -> RecipeCost:
         oldest_price_at=min(dates) if dates else None,  # type: ignore[type-var]
         lines=lines,
     )
+
+
+def line_cost_event(item: LineCost) -> dict[str, Any]:
+    """One line of a cost event: the price used and its date, or the reason it can't be costed."""
+    line, ingredient = item.line, item.line.ingredient
+    costed = item.cost is not None
+    return {
+        "id": line.pk,
+        "position": line.position,
+        "ingredient_id": line.ingredient_id,
+        "ingredient": ingredient.name,
+        "quantity": decimal_text(line.quantity),
+        "unit": line.unit,
+        "note": line.note,
+        "cost": str(item.cost) if costed else None,
+        # A costed line's ingredient has a price, and so a price date.
+        "price": str(ingredient.current_price) if costed else None,
+        "price_unit": ingredient.unit,
+        "priced_at": ingredient.priced_at.isoformat() if costed and ingredient.priced_at else None,
+        "problem": item.problem,
+    }
+
+
+def recipe_cost_event(recipe: Recipe) -> dict[str, Any]:
+    """The `cost` event a recipe's page hears: totals and every line, amounts as Decimal strings.
+    Expects recipe_ingredients (with ingredient) prefetched, as recipe_cost does."""
+    cost = recipe_cost(recipe)
+    return {
+        "type": "cost",
+        "recipe": recipe.pk,
+        "servings": recipe.servings,
+        **cost.as_dict(),
+        "lines": [line_cost_event(item) for item in cost.lines],
+    }

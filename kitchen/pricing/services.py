@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,15 +13,22 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from core.realtime.hub import publish_on_commit
-from kitchen.models import Ingredient, IngredientPrice
+from core.realtime.hub import encode, publish_on_commit, publish_raw
+from kitchen.models import Ingredient, IngredientPrice, Recipe
+from kitchen.pricing.costing import recipe_cost_event
 from kitchen.pricing.providers import FetchResult, IngredientRef, PriceProvider, PriceQuote, close_http_client
 from kitchen.pricing.units import convert
+from kitchen.selectors import recipes_for_costing
 
 logger = logging.getLogger(__name__)
 
 PRICES_TOPIC = "kitchen.prices"
 PRICE_PLACES = Decimal("0.0001")
+
+
+def recipe_topic(recipe_id: int) -> str:
+    """One recipe's live events (its cost): only sockets allowed to see the recipe join it."""
+    return f"recipe.{int(recipe_id)}"
 
 
 @dataclass
@@ -95,7 +102,26 @@ def prices_record(*, quotes: Sequence[PriceQuote]) -> RecordResult:
         publish_on_commit(
             PRICES_TOPIC, {"type": "prices", "ingredients": [ingredient_price_event(i) for i in changed.values()]}
         )
+        recipe_costs_publish_on_commit(ingredient_ids=list(changed))
     return RecordResult(changed=sorted(changed), recorded=recorded, skipped=skipped)
+
+
+def recipe_costs_publish(*, recipes: Iterable[Recipe]) -> int:
+    """Publish each recipe's cost event to its own topic (lines prefetched); how many were published."""
+    published = 0
+    for recipe in recipes:
+        publish_raw(recipe_topic(recipe.pk), encode(recipe_cost_event(recipe)))
+        published += 1
+    return published
+
+
+def recipe_costs_publish_on_commit(
+    *, recipe_ids: Collection[int] | None = None, ingredient_ids: Collection[int] | None = None
+) -> None:
+    """Once the transaction commits, cost these recipes (or those using these ingredients) and
+    publish each to its own topic: from committed prices and lines, and never for a rollback."""
+    recipes = recipes_for_costing(recipe_ids=recipe_ids, ingredient_ids=ingredient_ids)  # read when it runs
+    transaction.on_commit(lambda: recipe_costs_publish(recipes=recipes), robust=True)
 
 
 async def prices_refresh(*, provider: PriceProvider) -> tuple[RecordResult, list[str]]:
