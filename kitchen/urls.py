@@ -12,5 +12,6 @@ urlpatterns = [
     path("new/", views.recipe_create, name="recipe-create"),
     path("<int:recipe_id>/", views.recipe_detail, name="recipe-detail"),
     path("<int:recipe_id>/edit/", views.recipe_edit, name="recipe-edit"),
+    path("<int:recipe_id>/complete/", views.recipe_complete, name="recipe-complete"),
     path("ingredients/<int:ingredient_id>/", views.ingredient_detail, name="ingredient-detail"),
 ]

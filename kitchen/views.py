@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.selectors import recipe_room_name, room_for_page
 from core.decorators import alogin_required
 from core.numbers import decimal_text
 from core.shortcuts import arender
+from core.types import AuthenticatedHttpRequest
 from kitchen import selectors, services
 from kitchen.charts import price_chart
 from kitchen.forms import LineFormSet, RecipeFilterForm, RecipeForm
@@ -37,6 +39,23 @@ async def recipe_list(request: HttpRequest) -> HttpResponse:
     filtered = any(value for name, value in filters.items() if name != "sort")
     context = {"page": page, "form": form, "problems": form.problems(), "filtered": filtered}
     return await arender(request, "kitchen/recipe_list.html", context)
+
+
+@login_required
+@require_POST
+def recipe_complete(request: AuthenticatedHttpRequest, recipe_id: int) -> HttpResponse:
+    """ "Mark as completed": the owner and collaborators are e-mailed (after commit, by a worker)."""
+    recipe = selectors.recipe_detail(user=request.user, recipe_id=recipe_id)
+    if recipe is None:
+        raise Http404("No such recipe")
+    if not selectors.recipe_can_edit(user=request.user, recipe=recipe):
+        raise PermissionDenied("Only the owner and collaborators may complete this recipe.")
+    if recipe.status == recipe.Status.COMPLETED:
+        messages.info(request, "This recipe was already completed.")
+    else:
+        services.recipe_complete(recipe=recipe, by=request.user)
+        messages.success(request, "Completed: everyone working on it gets an e-mail.")
+    return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
 
 
 @login_required

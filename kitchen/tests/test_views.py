@@ -117,3 +117,27 @@ class TestRecipeForms:
         assert client.post(url, recipe_post(oil, name="Hijacked")).status_code == 403
         recipe.refresh_from_db()
         assert recipe.name == "New name"
+
+
+class TestMarkAsCompleted:
+    def test_a_collaborator_completes_a_draft_once_and_a_completion_is_recorded(self, client):
+        from kitchen.models import RecipeCompletion
+
+        recipe = RecipeFactory(status="draft")
+        helper = ChefFactory()
+        recipe.collaborators.add(helper)
+        client.force_login(helper.user)
+
+        assert client.post(f"/recipes/{recipe.pk}/complete/")["Location"] == f"/recipes/{recipe.pk}/"
+        client.post(f"/recipes/{recipe.pk}/complete/")  # again: already completed
+
+        recipe.refresh_from_db()
+        assert recipe.status == "completed"
+        assert list(RecipeCompletion.objects.values_list("recipe_id", "by_id")) == [(recipe.pk, helper.user_id)]
+
+    def test_others_may_not_and_get_is_not_allowed(self, client):
+        recipe = RecipeFactory(status="draft")
+        client.force_login(ChefFactory().user)
+        assert client.post(f"/recipes/{recipe.pk}/complete/").status_code == 404  # a draft they cannot see
+        client.force_login(recipe.owner.user)
+        assert client.get(f"/recipes/{recipe.pk}/complete/").status_code == 405
