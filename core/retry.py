@@ -10,5 +10,5 @@ def backoff_seconds(tries: int, *, base: float, cap: float) -> float:
     (a random point in its upper half), so that many tasks failing together do not return together."""
     if tries < 0 or base <= 0 or cap <= 0:
         raise ValueError(f"backoff needs tries >= 0 and positive base and cap, got {tries}, {base}, {cap}")
-    ceiling = min(cap, base * 2 ** min(tries, 32))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (spreading retries, not a secret)
+    ceiling: float = min(cap, base * 2.0 ** min(tries, 32))
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 (spreading retries, not a secret)

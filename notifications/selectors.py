@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -31,7 +32,8 @@ def request_visible(*, user: User | AnonymousUser, request_id: int) -> RecipeReq
 
 def request_panel(*, user: User | AnonymousUser) -> dict[str, list[RecipeRequest]]:
     """The jobs page's panel: requests waiting for the user's answer, and the rest (recent first)."""
-    received, others = [], []
+    received: list[RecipeRequest] = []
+    others: list[RecipeRequest] = []
     for request in requests_for(user=user)[: REQUESTS_SHOWN * 2]:
         asked_me = request.chef.user_id == user.pk
         (received if asked_me and request.state == RecipeRequest.State.OPEN else others).append(request)
@@ -44,7 +46,7 @@ def request_as_event(request: RecipeRequest) -> dict[str, Any]:
 
 def chefs_to_ask(*, user: User | AnonymousUser) -> QuerySet[Chef]:
     """Every active chef but the user: whom the request form offers."""
-    return Chef.objects.filter(user__is_active=True).exclude(user_id=user.pk).select_related("user")
+    return Chef.objects.filter(user__is_active=True).exclude(user_id=user.pk or 0).select_related("user")
 
 
 # -- The daily report ---------------------------------------------------------------------------
@@ -56,7 +58,7 @@ class ChefDay:
     day: date
     recipes: list[Recipe] = field(default_factory=list)
     completions: list[RecipeCompletion] = field(default_factory=list)
-    price_moves: list[Ingredient] = field(default_factory=list)
+    price_moves: Sequence[Ingredient] = field(default_factory=list)
 
     @property
     def quiet(self) -> bool:

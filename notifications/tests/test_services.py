@@ -146,9 +146,13 @@ def test_completing_a_draft_records_a_completion_and_enqueues_its_notice_after_c
 
 
 def test_a_rolled_back_completion_enqueues_nothing(draft, queue):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        recipe_update(recipe=draft, fields={"status": "completed"})
-        raise RuntimeError("something later in the request failed")
+    def complete_then_fail() -> None:
+        with transaction.atomic():
+            recipe_update(recipe=draft, fields={"status": "completed"})
+            raise RuntimeError("something later in the request failed")
+
+    with pytest.raises(RuntimeError):
+        complete_then_fail()
     assert queue.tasks() == []
     assert not RecipeCompletion.objects.exists()
 

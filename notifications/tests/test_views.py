@@ -27,7 +27,8 @@ def test_the_form_asks_another_chef_and_lands_on_the_jobs_page(chefs, as_user, q
 
     response = client.post("/requests/new/", {"chef": marc.pk, "name": " Bouillabaisse ", "note": "for 40"})
 
-    assert response.status_code == 302 and response["Location"] == "/tasks/"
+    assert response.status_code == 302
+    assert response["Location"] == "/tasks/"
     request = RecipeRequest.objects.get()
     assert (request.requester, request.chef, request.name, request.note) == (lea, marc, "Bouillabaisse", "for 40")
 
@@ -90,6 +91,7 @@ def test_the_panel_alone_is_what_the_page_swaps_in(chefs, as_user, queue):
     lea, marc = chefs
     services.recipe_request_create(requester=lea.user, chef=marc, name="Soup")
     panel = as_user(marc.user).get("/requests/panel/").content.decode()
-    assert panel.lstrip().startswith("{#") is False and 'id="request-panel"' in panel
+    assert panel.lstrip().startswith("{#") is False
+    assert 'id="request-panel"' in panel
     assert as_user(lea.user).get("/requests/panel/").status_code == 200
     assert as_user(marc.user).post("/requests/panel/").status_code == 405

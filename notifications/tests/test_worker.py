@@ -67,9 +67,13 @@ def test_smtp_down_is_retried_with_backoff_and_everyone_is_emailed_once_it_is_ba
 def test_nothing_is_sent_for_a_rolled_back_completion(celery_worker, smtp_server):
     rolled_back, committed = draft_with_collaborator("Rolled back"), draft_with_collaborator("Committed")
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        recipe_complete(recipe=rolled_back, by=None)
-        raise RuntimeError("the request failed after the change")
+    def complete_then_fail() -> None:
+        with transaction.atomic():
+            recipe_complete(recipe=rolled_back, by=None)
+            raise RuntimeError("the request failed after the change")
+
+    with pytest.raises(RuntimeError):
+        complete_then_fail()
     recipe_complete(recipe=committed, by=None)  # the control: this one must arrive
 
     messages = smtp_server.wait_for(2, timeout=30)
@@ -104,7 +108,8 @@ def test_a_report_that_cannot_be_sent_is_retried_a_bounded_number_of_times_then_
         wait_for(lambda: DailyReport.objects.get(chef=chef).state == "failed", timeout=30, what="the report to fail")
     report = DailyReport.objects.get(chef=chef)
     assert report.tries == 4  # the first try and TRANSIENT_RETRIES=3 (tests/worker.py)
-    assert report.error.startswith("gave up: the mail server") and "451" in report.error
+    assert report.error.startswith("gave up: the mail server")
+    assert "451" in report.error
     assert smtp_server.messages == []
 
 
