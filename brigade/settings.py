@@ -16,6 +16,7 @@ from brigade.config import (
     local_secret_key,
     pool_settings,
     redis_url,
+    var_dir,
 )
 from core.redis_clients import connection_options
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "expenses",
     "jobs",
     "notifications",
+    "imports",
 ]
 
 # The cheap async request path (core/fastpath/, accounts/backends.py): Django's handler,
@@ -255,6 +257,19 @@ if JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS:
     raise ConfigurationError(
         "JOBS_STALE_SECONDS", f"must be at least twice JOBS_HEARTBEAT_SECONDS ({JOBS_HEARTBEAT_SECONDS})"
     )
+
+# Recipe import (imports/): uploads are kept in the media folder, which every worker must be able
+# to read (on several machines: a shared volume, or object storage through STORAGES).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(var_dir() / "media"))
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", default=50, minimum=1, maximum=10_000) * 1024 * 1024
+# Records written per transaction (the import's cursor commits with each batch).
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=500, minimum=1, maximum=20_000)
+IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", default=10, minimum=1, maximum=120)
+IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_MB", default=5, minimum=1, maximum=100) * 1024 * 1024
+# Networks a recipe URL may point into although private (loopback, LAN): none, unless listed (CIDRs).
+IMPORT_FETCH_ALLOW_NETWORKS = env_list("IMPORT_FETCH_ALLOW_NETWORKS", "")
+# An upload streams to a temporary file past this size, never into memory whole.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Security: safe by default, relaxed only with DEBUG for local development.
 SESSION_COOKIE_HTTPONLY = True

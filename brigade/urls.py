@@ -14,6 +14,7 @@ urlpatterns = [
     path("expenses/", include("expenses.urls")),
     path("tasks/", include("jobs.urls")),
     path("requests/", include("notifications.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

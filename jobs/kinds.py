@@ -86,6 +86,10 @@ class JobRetryLater(Exception):
         self.reason = reason
 
 
+class JobFailed(Exception):
+    """Raised by a handler to end the job failed with this message as people should read it."""
+
+
 class UnknownJobKind(ValidationError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown kind of job {name[:64]!r}", code="unknown_kind")

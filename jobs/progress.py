@@ -7,7 +7,7 @@ import threading
 from types import TracebackType
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from jobs import services
 from jobs.models import ERRORS_KEPT, Job
@@ -44,6 +44,25 @@ class Progress:
         if len(self.errors) < ERRORS_KEPT:
             self.errors.append({"item": str(item)[:200], "field": str(field)[:100], "message": str(message)[:500]})
             self._errors_changed = True
+
+    def checkpoint(self, done: int, total: int | None = None) -> None:
+        """Inside the transaction that wrote the work up to `done`: commit the cursor with it
+        (services.job_checkpoint), so a resumed run starts exactly after it."""
+        self.done = done
+        if total is not None:
+            self.total = total
+        services.job_checkpoint(
+            job_id=self.job_id,
+            attempt=self.attempt,
+            done=self.done,
+            total=self.total,
+            errors=self.errors if self._errors_changed else None,
+            error_count=self.error_count,
+        )
+        transaction.on_commit(self._written)
+
+    def _written(self) -> None:
+        self._errors_changed = False
 
     def flush(self) -> None:
         """Write what is not written yet (the run's last word before it finishes)."""

@@ -210,6 +210,37 @@ def job_progress(
     return True
 
 
+def job_checkpoint(
+    *,
+    job_id: int,
+    attempt: int,
+    done: int,
+    total: int | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    error_count: int | None = None,
+) -> None:
+    """Record how far the run is inside the caller's transaction, with the work it just wrote: the
+    progress is the run's cursor and commits (or rolls back) with that work. Pushed to the page at
+    most every PROGRESS_INTERVAL (the final one always); raises JobCancelled if no longer this run's."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("job_checkpoint belongs inside the transaction that writes the work")
+    if done < 0 or (total is not None and not 0 <= done <= total):
+        raise ValueError(f"progress {done} of {total} is not possible")
+    fields: dict[str, Any] = {"done": done, "heartbeat_at": timezone.now()}
+    if total is not None:
+        fields["total"] = total
+    if errors is not None:
+        fields["errors"] = errors[:ERRORS_KEPT]
+        fields["error_count"] = max(error_count or 0, len(fields["errors"]))
+    if not Job.objects.filter(pk=job_id, state=Job.State.RUNNING, attempts=attempt).update(**fields):
+        raise JobCancelled(job_id)
+    clock = time.monotonic()
+    final = total is not None and done >= total
+    if final or clock - _last_write.get(job_id, float("-inf")) >= PROGRESS_INTERVAL:
+        _publish_fresh(job_id)
+        _last_write[job_id] = clock
+
+
 def job_heartbeat(*, job_id: int, attempt: int) -> bool:
     """Say the run is alive (no event: nothing a person sees changed). False once it is no longer this run's."""
     return bool(

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections
 
 from jobs import services
-from jobs.kinds import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, JobRetryLater, UnknownJobKind, kind_get
+from jobs.kinds import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, JobFailed, JobRetryLater, UnknownJobKind, kind_get
 from jobs.progress import Heartbeat, Progress
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ def run_job(self, job_id: int) -> None:
             with contextlib.suppress(services.JobCancelled, DatabaseError):
                 progress.flush()
             services.job_retry_later(job_id=job.pk, attempt=job.attempts, reason=later.reason)
+        except JobFailed as failed:
+            with contextlib.suppress(services.JobCancelled, DatabaseError):
+                progress.flush()
+            services.job_fail(job_id=job.pk, attempt=job.attempts, error=str(failed))
         except SoftTimeLimitExceeded:
             services.job_fail(
                 job_id=job.pk, attempt=job.attempts, error=f"stopped at its time limit of {kind.soft_time_limit} s"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -14,10 +13,11 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import field_validator
 
-from core.api import DbId, In, Int, Name, PageIn, Text, Timestamp, positive_decimal, responses
+from core.api import DbId, In, Int, Name, PageIn, Text, Timestamp, responses
 from core.types import ApiRequest
 from kitchen import selectors, services
-from kitchen.forms import MAX_STEP_LENGTH, MAX_STEPS
+from kitchen.fields import Difficulty, Price, Quantity, RecipeStatus, Step, UnitCode
+from kitchen.forms import MAX_STEPS
 from kitchen.models import Category, Chef, Ingredient, Recipe
 from kitchen.overview import ingredient_row
 from kitchen.pricing.costing import line_cost_event, recipe_cost
@@ -26,18 +26,8 @@ from kitchen.pricing.services import prices_record, prices_refresh
 
 router = Router(tags=["kitchen"])
 
-UnitCode = Literal["g", "kg", "ml", "l", "tsp", "tbsp", "cup", "piece", "pinch"]
-Difficulty = Literal["easy", "medium", "hard"]
-RecipeStatus = Literal["draft", "completed"]
 RecipeSort = Literal["newest", "popular", "name", "quickest"]  # kitchen.selectors.RECIPE_SORTS
 RecipeId = Annotated[int, Path(ge=1, lt=2**63)]
-Step = Annotated[Text, Field(min_length=1, max_length=MAX_STEP_LENGTH)]
-if TYPE_CHECKING:  # both arrive as JSON strings and are validated into Decimals
-    Quantity = Decimal
-    Price = Decimal
-else:
-    Quantity = positive_decimal(integer_digits=7, decimal_places=3)  # the column: 10 digits, 3 decimals
-    Price = positive_decimal(integer_digits=4, decimal_places=4, or_exactly=10_000)  # above 10,000 is absurd
 
 
 # -- Schemas ------------------------------------------------------------------------------------

@@ -69,6 +69,10 @@ class Recipe(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Ingredient lines an import could not read as quantity, unit and ingredient, kept verbatim.
+    unparsed_ingredients = models.JSONField(default=list, blank=True)
+    # Set by an import: "<job id>:<record key>", unique, so no record is ever imported twice.
+    import_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

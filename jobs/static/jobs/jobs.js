@@ -101,7 +101,10 @@ function trim() {
   document.getElementById("jobs-empty").hidden = list.children.length > 0;
 }
 
+const onlyJob = section ? Number(section.dataset.onlyJob || 0) : 0; // a page about one job (an import)
+
 async function applyEvent(job) {
+  if (onlyJob && job.id !== onlyJob) return;
   let row = rowFor(job.id);
   if (!row) {
     row = newRow();
@@ -112,9 +115,17 @@ async function applyEvent(job) {
   }
   render(row, job);
   trim();
+  if (onlyJob && section.dataset.reloadWhenFinished && !ACTIVE.has(job.state)) {
+    window.location.reload(); // the page shows what the finished job made
+  }
 }
 
 async function reload() {
+  if (onlyJob) {
+    const job = await fetchJob(onlyJob);
+    if (job) applyEvent(job);
+    return;
+  }
   const response = await fetch(section.dataset.apiUrl, { headers: { Accept: "application/json" } });
   if (!response.ok) return;
   const page = await response.json();
