@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from core.api import SessionAuth, ThreadDecodedParser, TokenAuth, install_error_handlers
+from imports.api import router as imports_router
 from jobs.api import router as jobs_router
 from kitchen.api import router as kitchen_router
 
@@ -20,3 +21,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", kitchen_router)
 api.add_router("/", jobs_router)
+api.add_router("/", imports_router)

@@ -268,8 +268,9 @@ IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", default=10, minimum=1, ma
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_MB", default=5, minimum=1, maximum=100) * 1024 * 1024
 # Networks a recipe URL may point into although private (loopback, LAN): none, unless listed (CIDRs).
 IMPORT_FETCH_ALLOW_NETWORKS = env_list("IMPORT_FETCH_ALLOW_NETWORKS", "")
-# An upload streams to a temporary file past this size, never into memory whole.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads stream to temporary files, and a file past UPLOAD_MAX_BYTES is dropped as it arrives.
+FILE_UPLOAD_HANDLERS = ["core.uploads.CappedUploadHandler"]
+UPLOAD_MAX_BYTES = IMPORT_MAX_BYTES
 
 # Security: safe by default, relaxed only with DEBUG for local development.
 SESSION_COOKIE_HTTPONLY = True

@@ -126,6 +126,10 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _body_read(request: HttpRequest) -> None:
+    if request.content_type == "multipart/form-data":
+        request.POST  # noqa: B018 - parsed as a stream: files go to temporary files, not memory
+        setattr(request, _DECODED, (None, None))
+        return
     body = request.body  # first: a form parse consumes the stream. At most DATA_UPLOAD_MAX_MEMORY_SIZE
     if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
         request.POST  # noqa: B018 - parsed now, for the CSRF check that reads a form's token
@@ -139,6 +143,14 @@ async def request_body_read(request: HttpRequest) -> None:
     """Read and decode the body in a worker thread; a body Django cannot parse raises (a 400)."""
     if request.method in BODY_METHODS and not hasattr(request, _DECODED):
         await sync_to_async(_body_read)(request)
+
+
+def decoded_body(request: HttpRequest) -> Any:
+    """The JSON body request_body_read decoded (None for none, or for a multipart form)."""
+    value, error = getattr(request, _DECODED, (None, None))
+    if error is not None:
+        raise error
+    return value
 
 
 class ThreadDecodedParser(Parser):

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.types import AuthenticatedHttpRequest
+from core.uploads import upload_refused
 from imports import selectors, services
 from imports.formats import CSV_COLUMNS
 from imports.forms import UploadForm, UrlForm
@@ -34,7 +35,11 @@ def imports_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     upload, url = UploadForm(), UrlForm()
     if request.method == "POST":
         upload = UploadForm(request.POST, request.FILES)
-        if upload.is_valid():
+        refused = upload_refused(request)
+        if refused:
+            limit = services.size_text(settings.IMPORT_MAX_BYTES)
+            upload.add_error("file", f"{refused}: files up to {limit} can be imported.")
+        elif upload.is_valid():
             file = upload.cleaned_data["file"]
             try:
                 stored = services.import_file_store(owner=request.user, upload=file, name=file.name or "")
