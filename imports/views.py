@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.types import AuthenticatedHttpRequest
 from core.uploads import upload_refused
-from imports import selectors, services
+from imports import exports, selectors, services
 from imports.formats import CSV_COLUMNS
 from imports.forms import UploadForm, UrlForm
 from imports.models import ImportFile
@@ -92,3 +92,12 @@ def import_start(request: AuthenticatedHttpRequest, file_id: int) -> HttpRespons
     if selectors.import_job_of(import_file) is None:
         services.import_start(owner=request.user, import_file=import_file)
     return redirect("imports:preview", file_id=import_file.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_csv(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """Every recipe you may see, in the import's CSV format (it imports back as it was)."""
+    response = StreamingHttpResponse(exports.recipes_csv(user=request.user), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="brigade-recipes.csv"'
+    return response

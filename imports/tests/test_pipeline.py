@@ -170,3 +170,33 @@ def test_an_upload_over_the_limit_or_empty_is_refused(chef, settings):
         stored(chef, b"x" * 101)
     with pytest.raises(ValidationError, match="empty"):
         stored(chef, b"")
+
+
+def test_an_export_imports_back_as_it_was(chef, queue, as_user):
+    from kitchen.tests.factories import CategoryFactory, RecipeFactory, RecipeIngredientFactory, StepFactory
+
+    soup = RecipeFactory(owner=chef, name='Soup, "thick"', description="Line one\nline two", servings=3,
+                         prep_time=25, difficulty="hard", status="completed")  # fmt: skip
+    soup.categories.add(CategoryFactory(name="Soups"))
+    RecipeIngredientFactory(recipe=soup, quantity="1.250", unit="kg", note="peeled, diced")
+    RecipeIngredientFactory(recipe=soup, quantity="3", unit="piece")
+    StepFactory(recipe=soup, position=1, text="Chop.")
+    StepFactory(recipe=soup, position=2, text="Simmer,\nthen blend.")
+    RecipeFactory(owner=chef, name="Empty")
+    only_steps = RecipeFactory(owner=chef, name="Only steps")
+    StepFactory(recipe=only_steps, position=1, text="Think.")
+
+    exported = b"".join(as_user(chef.user).get("/imports/export.csv").streaming_content)
+    job = run(chef, exported)
+
+    assert job.result == {"records": 3, "imported": 3, "failed": 0}
+
+    def shape(recipe):
+        return (recipe.name, recipe.description, recipe.servings, recipe.prep_time, recipe.difficulty, recipe.status,
+                [c.name for c in recipe.categories.all()],
+                [(line.ingredient_id, line.quantity, line.unit, line.note) for line in recipe.recipe_ingredients.all()],
+                [step.text for step in recipe.steps.all()])  # fmt: skip
+
+    originals = Recipe.objects.filter(import_key__isnull=True).order_by("name")
+    copies = Recipe.objects.filter(import_key__isnull=False).order_by("name")
+    assert [shape(recipe) for recipe in copies] == [shape(recipe) for recipe in originals]
