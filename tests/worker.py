@@ -32,7 +32,9 @@ from tests.smtp import SmtpServer
 
 WORKER_ENV = {"JOBS_HEARTBEAT_SECONDS": "1", "JOBS_STALE_SECONDS": "3", "LOG_LEVEL": "INFO",
               # Transient failures retried three times, after 0.1-0.2 s, 0.2-0.4 s and 0.4-0.8 s.
-              "TRANSIENT_RETRIES": "3", "TRANSIENT_RETRY_BASE_MS": "200"}  # fmt: skip
+              "TRANSIENT_RETRIES": "3", "TRANSIENT_RETRY_BASE_MS": "200",
+              # Imports write small batches, so a test can stop one between them.
+              "IMPORT_BATCH_SIZE": "100"}  # fmt: skip
 _names = itertools.count(1)
 
 
