@@ -14,7 +14,9 @@ error report ("record, field, message") and the cursor go to the Job.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
@@ -53,6 +55,46 @@ class Outcome:
                 "failed": self.failed}  # fmt: skip
 
 
+_END = object()
+
+
+def ahead(produce: Callable[[], Iterator[Any]], *, depth: int) -> Iterator[Any]:
+    """Run `produce` in a thread, up to `depth` items ahead of the consumer: parsing and checking the
+    next batch overlaps with the database writing this one (psycopg and sqlite3 release the GIL
+    while they wait). An exception in the thread is raised here; stopping early stops the thread."""
+    items: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in produce():
+                while not stop.is_set():
+                    try:
+                        items.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put((_END, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            items.put((_END, error))
+
+    thread = threading.Thread(target=run, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def run_pipeline(
     *, open_file: Any, importer: Importer, writer: Writer[Any], progress: Progress, batch_size: int
 ) -> Outcome:
@@ -75,20 +117,28 @@ def run_pipeline(
         flushed = position
         batch.clear()
 
-    with open_file() as stream:
-        for number, (key, record) in enumerate(importer.records(stream), start=1):
-            position = number
-            if number <= start:
-                continue  # written by an earlier run of this job
-            try:
-                if isinstance(record, RecordError):
-                    raise record
-                batch.append((key, writer.check(record)))
-            except RecordError as error:
-                progress.error(item=key, field=error.field, message=error.message)
-                outcome.failed += 1
-            if len(batch) >= batch_size or position - flushed >= batch_size:
-                flush()
-        position = max(position, start)
-        flush()  # the last batch, and the cursor at the end (also when only bad records were left)
+    def checked() -> Iterator[tuple[int, str, Any]]:
+        """(number, key, clean record or RecordError) from the cursor on, read and checked."""
+        with open_file() as stream:
+            for number, (key, record) in enumerate(importer.records(stream), start=1):
+                if number <= start:
+                    continue  # written by an earlier run of this job
+                try:
+                    if isinstance(record, RecordError):
+                        raise record
+                    yield number, key, writer.check(record)
+                except RecordError as error:
+                    yield number, key, error
+
+    for number, key, clean in ahead(checked, depth=2 * batch_size):
+        position = number
+        if isinstance(clean, RecordError):
+            progress.error(item=key, field=clean.field, message=clean.message)
+            outcome.failed += 1
+        else:
+            batch.append((key, clean))
+        if len(batch) >= batch_size or position - flushed >= batch_size:
+            flush()
+    position = max(position, start)
+    flush()  # the last batch, and the cursor at the end (also when only bad records were left)
     return outcome

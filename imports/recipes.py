@@ -3,12 +3,15 @@ batches of recipes with their lines, steps and categories in a few statements.""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -110,47 +113,50 @@ class RecipeWriter:
             return 0
         ingredients = self._ingredients(recipe for _, recipe in todo)
         categories = self._categories(recipe for _, recipe in todo)
-        rows = Recipe.objects.bulk_create(
-            [
-                Recipe(
-                    owner=self.owner,
-                    name=recipe.name,
-                    description=recipe.description,
-                    servings=recipe.servings,
-                    prep_time=recipe.prep_time,
-                    difficulty=recipe.difficulty,
-                    status=recipe.status,
-                    unparsed_ingredients=recipe.unparsed,
-                    import_key=key,
+        now = timezone.now()
+        recipes = [
+            Recipe(owner=self.owner, name=recipe.name, description=recipe.description, servings=recipe.servings,
+                   prep_time=recipe.prep_time, difficulty=recipe.difficulty, status=recipe.status,
+                   unparsed_ingredients=recipe.unparsed, import_key=key, created_at=now, updated_at=now)
+            for key, recipe in todo
+        ]  # fmt: skip
+        recipe_ids = _insert_recipes(recipes)
+        _insert_rows(
+            RecipeIngredient,
+            ["recipe_id", "ingredient_id", "position", "quantity", "unit", "note"],
+            (
+                (
+                    recipe_id,
+                    ingredients[line.ingredient.lower()],
+                    position,
+                    Decimal(line.quantity),
+                    line.unit,
+                    line.note,
                 )
-                for key, recipe in todo
-            ]
+                for recipe_id, (_, recipe) in zip(recipe_ids, todo, strict=True)
+                for position, line in enumerate(recipe.lines, start=1)
+            ),
         )
-        RecipeIngredient.objects.bulk_create(
-            RecipeIngredient(
-                recipe_id=row.pk,
-                ingredient_id=ingredients[line.ingredient.lower()],
-                position=position,
-                quantity=Decimal(line.quantity),
-                unit=line.unit,
-                note=line.note,
-            )
-            for row, (_, recipe) in zip(rows, todo, strict=True)
-            for position, line in enumerate(recipe.lines, start=1)
+        _insert_rows(
+            StepRow,
+            ["recipe_id", "position", "text"],
+            (
+                (recipe_id, position, text)
+                for recipe_id, (_, recipe) in zip(recipe_ids, todo, strict=True)
+                for position, text in enumerate(recipe.steps, start=1)
+            ),
         )
-        StepRow.objects.bulk_create(
-            StepRow(recipe_id=row.pk, position=position, text=text)
-            for row, (_, recipe) in zip(rows, todo, strict=True)
-            for position, text in enumerate(recipe.steps, start=1)
-        )
-        through = Recipe.categories.through
-        through.objects.bulk_create(
-            through(recipe_id=row.pk, category_id=category_id)
-            for row, (_, recipe) in zip(rows, todo, strict=True)
-            for category_id in {categories[name.lower()] for name in recipe.categories}
+        _insert_rows(
+            Recipe.categories.through,
+            ["recipe_id", "category_id"],
+            (
+                (recipe_id, category_id)
+                for recipe_id, (_, recipe) in zip(recipe_ids, todo, strict=True)
+                for category_id in {categories[name.lower()] for name in recipe.categories}
+            ),
         )
         transaction.on_commit(bump_overview_version, robust=True)
-        return len(rows)
+        return len(recipe_ids)
 
     def _ingredients(self, recipes: Any) -> dict[str, int]:
         """Ids by lower-case name; ingredients named for the first time are created once."""
@@ -190,3 +196,54 @@ class RecipeWriter:
             rows = model.objects.annotate(lower=Lower("name")).filter(lower__in=chunk).values_list("lower", "pk")
             found.update(rows)
         return found
+
+
+# -- Writing many rows: COPY on PostgreSQL, executemany on SQLite -------------------------------
+# Measured with bench/bulk_import.py (docs/PERFORMANCE.md): Django's bulk_create spends most of
+# its time building the INSERT, value by value; COPY streams rows in PostgreSQL's own format.
+
+
+def _columns(model: Any, names: list[str]) -> tuple[str, list[str]]:
+    fields = [model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name) for name in names]
+    return model._meta.db_table, [field.column for field in fields]
+
+
+def _insert_rows(model: Any, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    table, columns = _columns(model, names)
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # Table and column names come from the model, never from the file; values are parameters.
+            marks = ", ".join(["%s"] * len(columns))
+            statement = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(statement, list(rows))
+
+
+def _insert_recipes(recipes: list[Recipe]) -> list[int]:
+    """Insert the recipes and return their ids: on PostgreSQL ids are drawn from the sequence first,
+    then the rows are copied; elsewhere bulk_create returns them."""
+    if connection.vendor != "postgresql":
+        return [row.pk for row in Recipe.objects.bulk_create(recipes)]
+    table = Recipe._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(recipes)]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    names = ["id", "owner_id", "name", "description", "servings", "prep_time", "difficulty", "status",
+             "unparsed_ingredients", "import_key", "created_at", "updated_at"]  # fmt: skip
+    _insert_rows(
+        Recipe,
+        names,
+        (
+            (pk, recipe.owner_id, recipe.name, recipe.description, recipe.servings, recipe.prep_time, recipe.difficulty,
+             recipe.status, json.dumps(recipe.unparsed_ingredients), recipe.import_key, recipe.created_at,
+             recipe.updated_at)
+            for pk, recipe in zip(ids, recipes, strict=True)
+        ),
+    )  # fmt: skip
+    return ids

@@ -25,7 +25,9 @@ RECIPES = 6_000
 
 def start_import(chef, recipes: int) -> Job:
     content = csv_bytes(csv_rows(recipes, lines=3, steps=2))
-    import_file = services.import_file_store(owner=chef.user, upload=ContentFile(content, name="big.csv"), name="big.csv")
+    import_file = services.import_file_store(
+        owner=chef.user, upload=ContentFile(content, name="big.csv"), name="big.csv"
+    )
     return services.import_start(owner=chef.user, import_file=import_file)
 
 
