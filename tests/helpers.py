@@ -56,6 +56,7 @@ def stack_env() -> dict[str, str]:
         BRIGADE_VAR_DIR=os.environ["BRIGADE_VAR_DIR"],
         EMAIL_BACKEND=os.environ.get("EMAIL_BACKEND", ""),
         SIGNUP="invite",  # production's default is closed; the browser signs up with an invitation
+        IMPORT_FETCH_TIMEOUT="2",  # generated URLs (the API fuzz) fail fast
     )
 
 
