@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import resource
@@ -45,7 +44,11 @@ def write_csv(path: Path, recipes: int) -> None:
         for n in range(1, recipes + 1):
             ref = f"r{n}"
             for line in range(LINES):
-                head = [f"Dish {n}", "A generated recipe.", "4", "35", "medium", "draft", "Bench|Mains"] if line == 0 else [""] * 7
+                head = (
+                    [f"Dish {n}", "A generated recipe.", "4", "35", "medium", "draft", "Bench|Mains"]
+                    if line == 0
+                    else [""] * 7
+                )
                 writer.writerow([ref, "line", *head, f"Ingredient {(n * 7 + line) % INGREDIENT_POOL}",
                                  f"{(n + line) % 900 + 1}.5", "g", "chopped" if line % 3 == 0 else "", ""])  # fmt: skip
             for step in range(STEPS):
@@ -94,13 +97,16 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
     user = User.objects.create_user("bench", password=None)
     chef = Chef.objects.create(user=user)
     with path.open("rb") as handle:
-        import_file = services.import_file_store(owner=user, upload=File(handle, name="recipes.csv"), name="recipes.csv")
+        import_file = services.import_file_store(
+            owner=user, upload=File(handle, name="recipes.csv"), name="recipes.csv"
+        )
     before = rss_kb()
     started = time.perf_counter()
     if args.mode == "pipeline":
         job = services.import_start(owner=user, import_file=import_file)
-        job = job_services.job_start(job_id=job.pk, task_id="bench")
-        result = import_recipes(job, Progress(job))
+        running = job_services.job_start(job_id=job.pk, task_id="bench")
+        assert running is not None
+        result = import_recipes(running, Progress(running))
         assert result["imported"] == args.recipes, result
     else:  # naive: the same checks, then one create() per row, a transaction per recipe
         writer = RecipeWriter(owner=chef, job_id=0)
@@ -113,8 +119,10 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
                                                 difficulty=recipe.difficulty, status=recipe.status)  # fmt: skip
                     for position, line in enumerate(recipe.lines, start=1):
                         ingredient, _ = Ingredient.objects.get_or_create(name=line.ingredient, defaults={"unit": "g"})
-                        RecipeIngredient.objects.create(recipe=row, ingredient=ingredient, position=position,
-                                                        quantity=line.quantity, unit=line.unit, note=line.note)  # fmt: skip
+                        RecipeIngredient.objects.create(
+                            recipe=row, ingredient=ingredient, position=position, quantity=line.quantity,
+                            unit=line.unit, note=line.note,
+                        )  # fmt: skip
                     for position, text in enumerate(recipe.steps, start=1):
                         Step.objects.create(recipe=row, position=position, text=text)
                     for name in recipe.categories:
@@ -153,8 +161,12 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    print(f"load average at start: {os.getloadavg()[0]:.2f}; batch {args.batch}; {LINES} lines + {STEPS} steps per recipe")
-    print(f"{'database':<11} {'writer':<9} {'recipes':>8} {'seconds':>8} {'recipes/s':>10} {'rows/s':>9} {'RSS +MB':>8}")
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}; batch {args.batch}; {LINES} lines + {STEPS} steps per recipe"
+    )
+    print(
+        f"{'database':<11} {'writer':<9} {'recipes':>8} {'seconds':>8} {'recipes/s':>10} {'rows/s':>9} {'RSS +MB':>8}"
+    )
     rates: dict[tuple[str, str], float] = {}
     for backend in args.backends:
         runs = [("pipeline", args.recipes)] + ([("naive", args.naive)] if args.naive else [])
@@ -166,7 +178,8 @@ def main() -> None:
             print(f"{backend:<11} {mode:<9} {row['recipes']:>8} {row['seconds']:>8.2f} {rate:>10.0f} "
                   f"{row['rows'] / row['seconds']:>9.0f} {row['rss_growth_mb']:>8.1f}", flush=True)  # fmt: skip
         if (backend, "naive") in rates:
-            print(f"{backend}: the pipeline is {rates[(backend, 'pipeline')] / rates[(backend, 'naive')]:.1f}x the naive loop")
+            times = rates[(backend, "pipeline")] / rates[(backend, "naive")]
+            print(f"{backend}: the pipeline is {times:.1f}x the naive loop")
 
 
 if __name__ == "__main__":

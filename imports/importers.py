@@ -52,7 +52,7 @@ class PageImporter(_WholeFileImporter):
         try:
             return list(recipes_from_page(stream.read(), url=self.url, content_type="text/html"))
         except FetchError as error:
-            raise FileError(str(error)) from None
+            raise FileError(error.message) from None
 
 
 def importer_for(*, format: str, url: str = "") -> Any:

@@ -56,7 +56,7 @@ def import_page_store(*, owner: User, url: str) -> ImportFile:
     try:
         page = fetch_page(url)
     except FetchError as error:
-        raise ValidationError({"url": str(error)}) from None
+        raise ValidationError({"url": error.message}) from None
     kind = "jsonld" if "json" in page.content_type else "html"
     return _store(owner=owner, content=ContentFile(page.body), name=url[:255], size=len(page.body), kind=kind,
                   source_url=page.url[:2000])  # fmt: skip

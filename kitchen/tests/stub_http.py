@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,12 +15,24 @@ class Reply:
     body: bytes = b""
     content_type: str = "application/json"
     delay: float = 0.0
+    # Sent after Content-Type and Content-Length, replacing them when named; None leaves a header out.
+    headers: dict[str, str | None] = field(default_factory=dict)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-reply (a timeout, a size cap) is what some tests are about."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @dataclass
 class StubServer:
     replies: dict[str, Reply] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"  # any loopback address (127.0.0.2 ...) on Linux
 
     def start(self) -> str:
         stub = self
@@ -32,18 +45,19 @@ class StubServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
+                headers = {"Content-Type": reply.content_type, "Content-Length": str(len(reply.body)), **reply.headers}
+                for name, value in headers.items():
+                    if value is not None:
+                        self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(reply.body)
 
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def stop(self) -> None:
         self._server.shutdown()
