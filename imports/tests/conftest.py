@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from imports.tests.test_web import _servers, internal_stub, public_stub  # noqa: F401  (shared fixtures)
 from jobs.tests.conftest import as_user, listen, queue  # noqa: F401  (shared fixtures)
 
 HEADER = ["recipe_ref", "kind", "name", "description", "servings", "prep_time", "difficulty", "status",

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from imports import services
 from imports.models import ImportFile
-from imports.tests.test_web import RECIPE_PAGE, _servers, internal_stub, public_stub  # noqa: F401 (fixtures)
+from imports.tests.test_web import RECIPE_PAGE
 from jobs.models import Job
 from jobs.tasks import run_job
 from kitchen.models import Recipe
@@ -106,6 +106,7 @@ def test_internal_addresses_are_refused_on_the_page_and_in_the_api(chef, as_user
 
 def test_a_page_redirecting_inside_the_network_is_refused(chef, as_user, public_stub, internal_stub):
     public_stub.replies["/go"] = Reply(status=302, body=b"", headers={"Location": f"{internal_stub.base}/secret"})
-    response = as_user(chef.user).post("/api/imports", {"url": f"{public_stub.base}/go"}, content_type="application/json")
+    body = {"url": f"{public_stub.base}/go"}
+    response = as_user(chef.user).post("/api/imports", body, content_type="application/json")
     assert response.status_code == 422
     assert internal_stub.hits == []
