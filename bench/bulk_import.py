@@ -35,6 +35,7 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0
 HEADER = ["recipe_ref", "kind", "name", "description", "servings", "prep_time", "difficulty", "status",
           "categories", "ingredient", "quantity", "unit", "note", "step"]  # fmt: skip
 LINES, STEPS, INGREDIENT_POOL = 8, 5, 300
+BulkCreateWriter: type | None = None
 
 
 def write_csv(path: Path, recipes: int) -> None:
@@ -92,6 +93,8 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
     from jobs.progress import Progress
     from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeIngredient, Step
 
+    global BulkCreateWriter
+    BulkCreateWriter = _bulk_create_writer()
     path = var_dir / "recipes.csv"
     write_csv(path, args.recipes)
     user = User.objects.create_user("bench", password=None)
@@ -102,7 +105,11 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
         )
     before = rss_kb()
     started = time.perf_counter()
-    if args.mode == "pipeline":
+    if args.mode in ("pipeline", "bulk_create"):
+        if args.mode == "bulk_create":  # the same pipeline, writing with Django's bulk_create instead
+            import imports.job_kinds
+
+            imports.job_kinds.RecipeWriter = BulkCreateWriter  # type: ignore[misc]
         job = services.import_start(owner=user, import_file=import_file)
         running = job_services.job_start(job_id=job.pk, task_id="bench")
         assert running is not None
@@ -137,6 +144,53 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
             "rss_growth_mb": (peak - before) / 1024}  # fmt: skip
 
 
+def _bulk_create_writer() -> type:
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from imports.recipes import RecipeWriter
+    from kitchen.models import Recipe, RecipeIngredient, Step
+    from kitchen.overview import bump_overview_version
+
+    class Writer(RecipeWriter):
+        """What the import wrote with before COPY: bulk_create for every table."""
+
+        def write(self, batch):  # type: ignore[no-untyped-def]
+            keyed = {f"{self.job_id}:{key}": recipe for key, recipe in batch}
+            done = set(Recipe.objects.filter(import_key__in=list(keyed)).values_list("import_key", flat=True))
+            todo = [(key, recipe) for key, recipe in keyed.items() if key not in done]
+            ingredients = self._ingredients(recipe for _, recipe in todo)
+            categories = self._categories(recipe for _, recipe in todo)
+            rows = Recipe.objects.bulk_create(
+                Recipe(owner=self.owner, name=r.name, description=r.description, servings=r.servings,
+                       prep_time=r.prep_time, difficulty=r.difficulty, status=r.status,
+                       unparsed_ingredients=r.unparsed, import_key=key)
+                for key, r in todo
+            )  # fmt: skip
+            RecipeIngredient.objects.bulk_create(
+                RecipeIngredient(recipe_id=row.pk, ingredient_id=ingredients[line.ingredient.lower()],
+                                 position=n, quantity=Decimal(line.quantity), unit=line.unit, note=line.note)
+                for row, (_, r) in zip(rows, todo, strict=True)
+                for n, line in enumerate(r.lines, start=1)
+            )  # fmt: skip
+            Step.objects.bulk_create(
+                Step(recipe_id=row.pk, position=n, text=text)
+                for row, (_, r) in zip(rows, todo, strict=True)
+                for n, text in enumerate(r.steps, start=1)
+            )
+            through = Recipe.categories.through
+            through.objects.bulk_create(
+                through(recipe_id=row.pk, category_id=categories[name.lower()])
+                for row, (_, r) in zip(rows, todo, strict=True)
+                for name in {name.lower(): name for name in r.categories}.values()
+            )
+            transaction.on_commit(bump_overview_version, robust=True)
+            return len(rows)
+
+    return Writer
+
+
 def run_child(backend: str, mode: str, recipes: int, batch: int) -> dict:
     command = [sys.executable, __file__, "--child", "--backend", backend, "--mode", mode,
                "--recipes", str(recipes), "--batch", str(batch)]  # fmt: skip
@@ -152,6 +206,12 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--recipes", type=int, default=10_000)
     parser.add_argument("--naive", type=int, default=1_000, help="recipes for the naive loop (0: skip it)")
+    parser.add_argument(
+        "--no-bulk-create",
+        dest="bulk_create",
+        action="store_false",
+        help="skip the row writing with bulk_create instead of COPY/executemany",
+    )
     parser.add_argument("--memory", type=int, default=0, help="also import this many recipes, for RSS growth")
     parser.add_argument("--batch", type=int, default=500, help="IMPORT_BATCH_SIZE")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -165,17 +225,19 @@ def main() -> None:
         f"load average at start: {os.getloadavg()[0]:.2f}; batch {args.batch}; {LINES} lines + {STEPS} steps per recipe"
     )
     print(
-        f"{'database':<11} {'writer':<9} {'recipes':>8} {'seconds':>8} {'recipes/s':>10} {'rows/s':>9} {'RSS +MB':>8}"
+        f"{'database':<11} {'writer':<11} {'recipes':>8} {'seconds':>8} {'recipes/s':>10} {'rows/s':>9} {'RSS +MB':>8}"
     )
     rates: dict[tuple[str, str], float] = {}
     for backend in args.backends:
-        runs = [("pipeline", args.recipes)] + ([("naive", args.naive)] if args.naive else [])
+        runs = [("pipeline", args.recipes)]
+        runs += [("bulk_create", args.recipes)] if args.bulk_create else []
+        runs += [("naive", args.naive)] if args.naive else []
         runs += [("pipeline", args.memory)] if args.memory else []
         for mode, recipes in runs:
             row = run_child(backend, mode, recipes, args.batch)
             rate = row["recipes"] / row["seconds"]
             rates.setdefault((backend, mode), rate)
-            print(f"{backend:<11} {mode:<9} {row['recipes']:>8} {row['seconds']:>8.2f} {rate:>10.0f} "
+            print(f"{backend:<11} {mode:<11} {row['recipes']:>8} {row['seconds']:>8.2f} {rate:>10.0f} "
                   f"{row['rows'] / row['seconds']:>9.0f} {row['rss_growth_mb']:>8.1f}", flush=True)  # fmt: skip
         if (backend, "naive") in rates:
             times = rates[(backend, "pipeline")] / rates[(backend, "naive")]

@@ -125,9 +125,15 @@ _DECODED = "_brigade_decoded_body"  # request attribute: (value, None) or (None,
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+# Operations (view names) that take a file upload: their multipart bodies are parsed as a stream
+# (files go to temporary files, never memory), and the operation reads request.FILES itself.
+STREAMED_UPLOADS = frozenset({"api:create_import"})
+
+
 def _body_read(request: HttpRequest) -> None:
-    if request.content_type == "multipart/form-data":
-        request.POST  # noqa: B018 - parsed as a stream: files go to temporary files, not memory
+    match = request.resolver_match
+    if request.content_type == "multipart/form-data" and match is not None and match.view_name in STREAMED_UPLOADS:
+        request.POST  # noqa: B018 - parsed as a stream
         setattr(request, _DECODED, (None, None))
         return
     body = request.body  # first: a form parse consumes the stream. At most DATA_UPLOAD_MAX_MEMORY_SIZE
