@@ -99,7 +99,7 @@ def test_the_api_refuses_a_multipart_without_the_file_and_an_internal_url(chef, 
 
 
 def test_the_api_streams_an_upload_bigger_than_a_request_body_may_be(chef, as_user, queue, settings):
-    big = csv_bytes(csv_rows(4_000, lines=3, steps=2))
+    big = csv_bytes(csv_rows(10_000, lines=3, steps=2))
     assert len(big) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # a JSON body this big would be refused
     response = as_user(chef.user).post("/api/imports", {"file": upload(big)})
     assert response.status_code == 202
