@@ -122,28 +122,44 @@ def parse_wrk(output: str) -> dict:
 SYNC_TWINS = {"DJANGO_SETTINGS_MODULE": "bench.sync_twins.settings"}
 
 
+def wrk_command(url: str, cookie: str, concurrency: int, seconds: float) -> list[str]:
+    """wrk on the client's CPU: one thread, a closed loop of `concurrency` connections, latency percentiles."""
+    return ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+            "--latency", "--timeout", "10s", "-H", f"Cookie: sessionid={cookie}", url]  # fmt: skip
+
+
 def run_wrk(url: str, cookie: str, concurrency: int, seconds: float) -> dict:
     out = subprocess.run(
-        ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
-         "--timeout", "10s", "-H", f"Cookie: sessionid={cookie}", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        wrk_command(url, cookie, concurrency, seconds), capture_output=True, text=True, check=True
+    ).stdout
     return parse_wrk(out)
+
+
+UVICORN = [sys.executable, "-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+           "--log-level", "error", "--backlog", "4096"]  # fmt: skip
+
+
+def uvicorn_command(app: str, port: int) -> list[str]:
+    """One uvicorn process (uvloop, httptools) serving `app` on `port`, as the benchmarks run it."""
+    return [*UVICORN, app, "--port", str(port)]
+
+
+def stub_start(var_dir: Path) -> tuple[subprocess.Popen, str]:
+    """The stub price service (DELAY per answer) on the client's CPU; returns it and its feed URL."""
+    port = free_port()
+    stub = start(uvicorn_command("bench.price_stub:app", port), {**os.environ, "STUB_DELAY": str(DELAY)},
+                 CLIENT_CPU, port, var_dir / "stub.log")  # fmt: skip
+    return stub, f"http://127.0.0.1:{port}/prices.json"
 
 
 def main(args) -> None:
     if not shutil.which("wrk"):
         raise SystemExit("bench/async_views.py needs wrk: apt-get install wrk")
     var_dir = Path(tempfile.mkdtemp(prefix="brigade-bench-views-"))
-    stub_port = free_port()
-    stub_env = {**os.environ, "STUB_DELAY": str(DELAY)}
-    stub = start([sys.executable, "-m", "uvicorn", "bench.price_stub:app", "--port", str(stub_port), "--loop",
-                  "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "error", "--backlog", "4096"],
-                 stub_env, CLIENT_CPU, stub_port, var_dir / "stub.log")  # fmt: skip
-    env, cookie, redis_process = prepare(var_dir, f"http://127.0.0.1:{stub_port}/prices.json")
+    stub, stub_url = stub_start(var_dir)
+    env, cookie, redis_process = prepare(var_dir, stub_url)
     results = []
-    uvicorn_args = [sys.executable, "-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-                    "--log-level", "error", "--backlog", "4096", "--port"]  # fmt: skip
+    uvicorn_args = [*UVICORN, "--port"]
     configs = {
         "async": ("uvicorn", "async", [*uvicorn_args[:3], "brigade.asgi:application", *uvicorn_args[3:]], {}),
         # The sync twins are routed only by bench/sync_twins' settings, never in production.
