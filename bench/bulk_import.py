@@ -109,7 +109,7 @@ def measure(args: argparse.Namespace, var_dir: Path) -> dict:
         if args.mode == "bulk_create":  # the same pipeline, writing with Django's bulk_create instead
             import imports.job_kinds
 
-            imports.job_kinds.RecipeWriter = BulkCreateWriter  # type: ignore[misc]
+            imports.job_kinds.RecipeWriter = BulkCreateWriter  # type: ignore[assignment,misc]
         job = services.import_start(owner=user, import_file=import_file)
         running = job_services.job_start(job_id=job.pk, task_id="bench")
         assert running is not None
@@ -156,7 +156,7 @@ def _bulk_create_writer() -> type:
     class Writer(RecipeWriter):
         """What the import wrote with before COPY: bulk_create for every table."""
 
-        def write(self, batch):  # type: ignore[no-untyped-def]
+        def write(self, batch):
             keyed = {f"{self.job_id}:{key}": recipe for key, recipe in batch}
             done = set(Recipe.objects.filter(import_key__in=list(keyed)).values_list("import_key", flat=True))
             todo = [(key, recipe) for key, recipe in keyed.items() if key not in done]
