@@ -13,6 +13,7 @@ row (get_or_create per ingredient), one transaction per recipe.
     .venv/bin/python bench/bulk_import.py                              # 10,000 on both, naive 1,000
     .venv/bin/python bench/bulk_import.py --backends sqlite --recipes 2000 --naive 500
     .venv/bin/python bench/bulk_import.py --memory 100000              # RSS growth at 10k vs 100k
+    .venv/bin/python bench/bulk_import.py --backends --front 10000     # only the overview's p99 during an import
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/brg_bench_import .venv/bin/python bench/bulk_import.py
 """
 
@@ -201,9 +202,83 @@ def run_child(backend: str, mode: str, recipes: int, batch: int) -> dict:
     return json.loads(lines[-1])
 
 
+# -- The front during an import ----------------------------------------------------------------
+
+
+def overview_during_import(*, recipes: int, seconds: float, repeat: int) -> None:
+    """The async overview's p99 at c = 50 while a worker imports `recipes`, beside it idle (bench/tasks.py's
+    set-up: SQLite, the demo data, the stub price service; web and worker unpinned, as in make run)."""
+    import shutil
+    import signal
+    import statistics
+
+    from bench.async_views import CLIENT_CPU, parse_wrk, prepare, start, stub_start, uvicorn_command, wrk_command
+    from bench.common import free_port, stop
+    from bench.tasks import CONCURRENCY, cpu_snapshot, idle_window, window_figures, worker_start
+
+    if not shutil.which("wrk"):
+        raise SystemExit("the overview phase needs wrk: apt-get install wrk")
+    var_dir = Path(tempfile.mkdtemp(prefix="brg-bench-import-front-"))
+    os.environ["CELERY_QUEUE"] = f"brigade-bench-import-{os.getpid()}"
+    stub, stub_url = stub_start(var_dir)
+    redis_process = web = worker = None
+    try:
+        env, cookie, redis_process = prepare(var_dir, stub_url)
+        from django.contrib.auth.models import User
+        from django.core.files import File
+
+        from imports import services
+        from jobs.models import Job
+        from kitchen.models import Chef
+
+        importer = User.objects.create_user("bench-importer", password=None)  # drafts the viewer never sees
+        Chef.objects.create(user=importer)
+        path = var_dir / "recipes.csv"
+        write_csv(path, recipes)
+        os.sched_setaffinity(0, {int(CLIENT_CPU)})
+        port = free_port()
+        web = start(uvicorn_command("brigade.asgi:application", port), env, "0,1", port, var_dir / "web.log")
+        worker = worker_start(env, "0,1", concurrency=2, nice=0, broker_url=None, log=var_dir / "worker.log")
+        url = f"http://127.0.0.1:{port}/recipes/overview/"
+        pids = {"web": web.pid, "worker": worker.pid, "stub": stub.pid, "redis": redis_process.pid}
+        ratios = []
+        print(f"\noverview p99 at c = {CONCURRENCY} during an import of {recipes} recipes (SQLite; web and worker "
+              "unpinned; wrk on CPU 1)")  # fmt: skip
+        for run in range(1, repeat + 1):
+            idle = idle_window(url, cookie, seconds, pids)
+            with path.open("rb") as handle:
+                stored = services.import_file_store(owner=importer, upload=File(handle, name="r.csv"), name="r.csv")
+            before = cpu_snapshot(pids)
+            wrk = subprocess.Popen(wrk_command(url, cookie, CONCURRENCY, 600), stdout=subprocess.PIPE, text=True)
+            started = time.monotonic()
+            job = services.import_start(owner=importer, import_file=stored)
+            while Job.objects.filter(pk=job.pk, state__in=["queued", "running"]).exists():
+                time.sleep(0.05)
+            took = time.monotonic() - started
+            wrk.send_signal(signal.SIGINT)
+            output, _ = wrk.communicate(timeout=30)
+            loaded = window_figures(parse_wrk(output), before, cpu_snapshot(pids))
+            state = Job.objects.get(pk=job.pk)
+            ratios.append(loaded["p99"] / idle["p99"])
+            imported = state.result and state.result.get("imported")
+            print(f"run {run}: idle p50 {idle['p50']:.1f} p99 {idle['p99']:.1f} ms {idle['rps']:.0f} req/s | "
+                  f"during the import ({state.state}, {imported} recipes in {took:.1f} s): p50 {loaded['p50']:.1f} "
+                  f"p99 {loaded['p99']:.1f} ms {loaded['rps']:.0f} req/s | p99 x{ratios[-1]:.2f} | "
+                  f"others {loaded['others_pct']:.0f}% of the CPUs", flush=True)  # fmt: skip
+        print(f"median p99 ratio during/idle: {statistics.median(ratios):.2f} (target <= 1.5)")
+    finally:
+        for process in (worker, web, stub):
+            if process is not None:
+                stop(process)
+        if redis_process is not None:
+            from brigade import embedded_redis
+
+            embedded_redis.stop(redis_process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
+    parser.add_argument("--backends", nargs="*", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--recipes", type=int, default=10_000)
     parser.add_argument("--naive", type=int, default=1_000, help="recipes for the naive loop (0: skip it)")
     parser.add_argument(
@@ -214,6 +289,15 @@ def main() -> None:
     )
     parser.add_argument("--memory", type=int, default=0, help="also import this many recipes, for RSS growth")
     parser.add_argument("--batch", type=int, default=500, help="IMPORT_BATCH_SIZE")
+    parser.add_argument(
+        "--front",
+        type=int,
+        default=0,
+        metavar="RECIPES",
+        help="also measure the overview's p99 while a worker imports this many recipes",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="the idle window of --front")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of windows for --front")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="pipeline", help=argparse.SUPPRESS)
@@ -242,6 +326,8 @@ def main() -> None:
         if (backend, "naive") in rates:
             times = rates[(backend, "pipeline")] / rates[(backend, "naive")]
             print(f"{backend}: the pipeline is {times:.1f}x the naive loop")
+    if args.front:
+        overview_during_import(recipes=args.front, seconds=args.seconds, repeat=args.repeat)
 
 
 if __name__ == "__main__":
