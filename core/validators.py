@@ -45,6 +45,8 @@ def clean_name(value: str) -> str:
     name = value.strip()
     if not name:
         raise ValidationError("Enter a name.", code="blank")
+    if name.isascii() and name.isprintable():
+        return name  # the common case, at once: printable ASCII, and not blank, so something visible
     for char in name:
         if unicodedata.category(char) in NAME_REFUSED_CATEGORIES and char not in NAME_ALLOWED_FORMAT:
             raise ValidationError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -83,6 +83,9 @@ class RecipeWriter:
 
     owner: Chef
     job_id: int
+    # Ids already resolved in this run, by lower-case name: later batches name the same ingredients.
+    _ingredient_ids: dict[str, int] = field(default_factory=dict)
+    _category_ids: dict[str, int] = field(default_factory=dict)
 
     def check(self, draft: RecipeDraft) -> RecipeIn:
         data = {
@@ -160,25 +163,29 @@ class RecipeWriter:
 
     def _ingredients(self, recipes: Any) -> dict[str, int]:
         """Ids by lower-case name; ingredients named for the first time are created once."""
-        wanted: dict[str, str] = {}
+        found = self._ingredient_ids
+        first_line: dict[str, tuple[str, str]] = {}  # lower-case name -> (name as written, unit)
         for recipe in recipes:
             for line in recipe.lines:
-                wanted.setdefault(line.ingredient.lower(), line.unit)
-                wanted.setdefault(f"\0{line.ingredient.lower()}", line.ingredient)
-        names = [name for name in wanted if not name.startswith("\0")]
-        found = self._ids(Ingredient, names)
-        missing = [name for name in names if name not in found]
-        if missing:
-            Ingredient.objects.bulk_create(
-                [Ingredient(name=wanted[f"\0{name}"], unit=STOCK_UNIT[wanted[name]]) for name in missing],
-                ignore_conflicts=True,  # created meanwhile by another import: use that one
-            )
-            found.update(self._ids(Ingredient, missing))
+                lower = line.ingredient.lower()
+                if lower not in found and lower not in first_line:
+                    first_line[lower] = (line.ingredient, line.unit)
+        if first_line:
+            found.update(self._ids(Ingredient, list(first_line)))
+            missing = [lower for lower in first_line if lower not in found]
+            if missing:
+                Ingredient.objects.bulk_create(
+                    [Ingredient(name=first_line[lower][0], unit=STOCK_UNIT[first_line[lower][1]]) for lower in missing],
+                    ignore_conflicts=True,  # created meanwhile by another import: use that one
+                )
+                found.update(self._ids(Ingredient, missing))
         return found
 
     def _categories(self, recipes: Any) -> dict[str, int]:
-        wanted = {name.lower(): name for recipe in recipes for name in recipe.categories}
-        found = self._ids(Category, list(wanted))
+        found = self._category_ids
+        wanted = {name.lower(): name for recipe in recipes for name in recipe.categories if name.lower() not in found}
+        if wanted:
+            found.update(self._ids(Category, list(wanted)))
         for lower in [name for name in wanted if name not in found]:
             base = slugify(wanted[lower])[:50] or "category"
             slug, n = base, 1
