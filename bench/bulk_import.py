@@ -66,7 +66,7 @@ def rss_kb() -> int:
 def child(args: argparse.Namespace) -> None:
     """One measurement in this (fresh) process; prints a JSON line."""
     var_dir = Path(tempfile.mkdtemp(prefix="brg-bench-import-"))
-    extra = {"IMPORT_BATCH_SIZE": str(args.batch)}
+    extra = {"IMPORT_BATCH_SIZE": str(args.batch), "IMPORT_MAX_MB": "1000"}
     if args.backend == "postgres":
         from bench.chat_writers import recreate_postgres_database
 

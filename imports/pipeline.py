@@ -5,7 +5,7 @@ them in batches; the job's progress is the cursor, committed with each batch.
             where value is the parsed record or a RecordError (a bad one).
     writer: `check(value) -> clean`, raising RecordError; `write(batch) -> created` for a
             batch of (key, clean) pairs, inside the batch's transaction, skipping keys that
-            were already written (its idempotency key per record).
+            were already written (its idempotency key per record); `finish()` at the end.
 
 A resumed or redelivered run skips the records before the committed cursor, and the writer's
 keys catch anything else, so every record is imported exactly once. Progress, the per-record
@@ -40,6 +40,9 @@ class Writer(Protocol, Generic[Clean]):
     def check(self, record: Any) -> Clean: ...
 
     def write(self, batch: list[tuple[str, Clean]]) -> int: ...
+
+    def finish(self) -> None:
+        """After the last batch (e.g. let precomputed views see the new rows)."""
 
 
 @dataclass
@@ -141,4 +144,5 @@ def run_pipeline(
             flush()
     position = max(position, start)
     flush()  # the last batch, and the cursor at the end (also when only bad records were left)
+    writer.finish()
     return outcome

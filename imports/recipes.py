@@ -4,6 +4,7 @@ batches of recipes with their lines, steps and categories in a few statements.""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,9 @@ from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeIngredient,
 from kitchen.models import Step as StepRow
 from kitchen.overview import bump_overview_version
 
+# During an import, precomputed views are invalidated at most this often (each invalidation makes
+# every open dashboard recompute its tables: per batch, that would slow the front for nothing).
+BUMP_EVERY = 2.0
 MAX_LINES = 100
 MAX_CATEGORIES = 20
 MAX_UNPARSED = 100
@@ -86,6 +90,7 @@ class RecipeWriter:
     # Ids already resolved in this run, by lower-case name: later batches name the same ingredients.
     _ingredient_ids: dict[str, int] = field(default_factory=dict)
     _category_ids: dict[str, int] = field(default_factory=dict)
+    _bumped_at: float = float("-inf")
 
     def check(self, draft: RecipeDraft) -> RecipeIn:
         data = {
@@ -158,8 +163,14 @@ class RecipeWriter:
                 for category_id in {categories[name.lower()] for name in recipe.categories}
             ),
         )
-        transaction.on_commit(bump_overview_version, robust=True)
+        if time.monotonic() - self._bumped_at >= BUMP_EVERY:
+            self._bumped_at = time.monotonic()
+            transaction.on_commit(bump_overview_version, robust=True)
         return len(recipe_ids)
+
+    def finish(self) -> None:
+        """The import is over: precomputed views (the dashboard) see all of it."""
+        bump_overview_version()
 
     def _ingredients(self, recipes: Any) -> dict[str, int]:
         """Ids by lower-case name; ingredients named for the first time are created once."""
