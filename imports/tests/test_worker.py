@@ -3,6 +3,7 @@ killed with SIGKILL mid-import: the import resumes and ends with every record ex
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -12,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Count
 
 from imports import services
+from imports.models import ImportFile
 from imports.tests.conftest import csv_bytes, csv_rows
 from jobs.models import Job
 from jobs.tests.test_consumers import connect
@@ -93,3 +95,32 @@ async def test_the_owner_watches_the_import_progress_live(celery_worker, chef):
     assert any(event["state"] == "running" and 0 < event["done"] < RECIPES for event in seen)
     assert all(event["total"] in (None, RECIPES) for event in seen)
     await socket.disconnect()
+
+
+def test_every_format_imports_on_the_worker(celery_worker, chef):
+    from pathlib import Path
+
+    from imports.tests.test_sources import MEALIE_EXPORT
+
+    page = (Path(__file__).parent / "data" / "pages" / "nhs.uk.html").read_bytes()
+    files = {
+        "recipes.json": json.dumps(
+            [{"name": "Soup", "ingredients": [{"ingredient": "Leek", "quantity": "2", "unit": "piece"}]}]
+        ).encode(),  # fmt: skip
+        "mealie.jsonld": json.dumps(MEALIE_EXPORT).encode(),
+        "recipes.csv": csv_bytes(csv_rows(3)),
+    }
+    jobs = []
+    for name, content in files.items():
+        stored = services.import_file_store(owner=chef.user, upload=ContentFile(content, name=name), name=name)
+        jobs.append(services.import_start(owner=chef.user, import_file=stored))
+    page_file = ImportFile(owner=chef.user, name="https://www.nhs.uk/recipe", size=len(page), format="html",
+                           source_url="https://www.nhs.uk/recipe")  # fmt: skip
+    page_file.file.save("page.html", ContentFile(page))
+    jobs.append(services.import_start(owner=chef.user, import_file=page_file))
+
+    finished = [job_when(job, lambda j: j.state in ("done", "failed"), "to finish") for job in jobs]
+
+    assert [(job.state, job.result["imported"]) for job in finished] == [("done", 1), ("done", 2), ("done", 3),
+                                                                         ("done", 1)]  # fmt: skip
+    assert Recipe.objects.filter(owner=chef).count() == 7
