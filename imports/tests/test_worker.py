@@ -106,7 +106,7 @@ def test_every_format_imports_on_the_worker(celery_worker, chef):
     files = {
         "recipes.json": json.dumps(
             [{"name": "Soup", "ingredients": [{"ingredient": "Leek", "quantity": "2", "unit": "piece"}]}]
-        ).encode(),  # fmt: skip
+        ).encode(),
         "mealie.jsonld": json.dumps(MEALIE_EXPORT).encode(),
         "recipes.csv": csv_bytes(csv_rows(3)),
     }
