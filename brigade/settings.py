@@ -236,9 +236,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task not acknowledged this long after delivery is delivered again (Redis; RabbitMQ redelivers
 # when the worker's connection drops, and gives up on a delivery unacknowledged for 30 minutes):
-# every time limit, countdown and ETA must stay below both (jobs.kinds refuses a kind that does not).
-CELERY_VISIBILITY_TIMEOUT = 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# every time limit, countdown and ETA must stay below both (jobs.kinds refuses a kind over RabbitMQ's,
+# `manage.py check` one over this).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=4, maximum=12 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a Redis worker looks for messages whose worker died (kombu's default: about every
+    # 100 s, 10 s x a scan every 10th time): a quarter of the timeout, at most every minute.
+    "unacked_restore_interval": max(1, min(60, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -9,3 +9,4 @@ class JobsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("job_kinds")
+        from jobs import checks  # noqa: F401  (registers them)

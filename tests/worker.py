@@ -39,10 +39,13 @@ _names = itertools.count(1)
 
 
 class CeleryWorker:
-    def __init__(self, env: dict[str, str], log_dir: Path, *, concurrency: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, *, concurrency: int = 2, extra: tuple[str, ...] = ()
+    ) -> None:
         self.env = env
         self.log_dir = log_dir
         self.concurrency = concurrency
+        self.extra = extra
         self.server: Server | None = None
         self.hostname = ""
 
@@ -64,7 +67,7 @@ class CeleryWorker:
         self.server = Server(
             [sys.executable, "-m", "celery", "-A", "brigade", "worker", "--loglevel", "INFO",
              "--concurrency", str(self.concurrency), "--hostname", self.hostname,
-             "--without-gossip", "--without-mingle"],
+             "--without-gossip", "--without-mingle", *self.extra],
             self.env,
             self.log_dir / f"worker-{self.hostname.split('@')[0]}.log",
         )  # fmt: skip
