@@ -17,6 +17,7 @@ from core.realtime.consumers import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORISED,
     JsonSocketConsumer,
+    refuse,
 )
 from core.realtime.hub import apublish
 from core.realtime.messages import MessageError, require_field
@@ -47,17 +48,17 @@ class ChatConsumer(JsonSocketConsumer):
         self._last_typing = 0.0
         self._rejections: list[float] = []
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await refuse(self, CLOSE_UNAUTHORISED)
             return
         name = self.scope["url_route"]["kwargs"].get("room", "")
         try:
             room = await database_call(services.room_enter)(name=name, user=self.user)
         except services.RoomAccessDenied:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         except Exception:
             logger.exception("could not open chat room %r", name)
-            await self.close(code=CLOSE_TRY_AGAIN)
+            await refuse(self, CLOSE_TRY_AGAIN)
             return
         self.room, self.topic = room, services.room_topic(room.name)
         await self.accept()

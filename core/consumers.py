@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from core.realtime.consumers import CLOSE_NOT_FOUND, JsonSocketConsumer
+from core.realtime.consumers import CLOSE_NOT_FOUND, JsonSocketConsumer, refuse
 
 
 class HealthConsumer(JsonSocketConsumer):
@@ -26,4 +26,4 @@ class RefuseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     """Catch-all for unknown WebSocket paths."""
 
     async def connect(self) -> None:
-        await self.close(code=CLOSE_NOT_FOUND)
+        await refuse(self, CLOSE_NOT_FOUND)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -169,3 +170,15 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+async def ws_open(communicator, *, timeout: float = 5) -> tuple[dict | None, int | None]:
+    """Open a Channels test socket: (its first JSON event, None), or (None, the close code) when it is
+    refused, before the accept or (as Brigade refuses, so that browsers see the code) just after."""
+    connected, code = await communicator.connect(timeout=timeout)
+    if not connected:
+        return None, code
+    output = await communicator.receive_output(timeout)
+    if output["type"] == "websocket.close":
+        return None, output.get("code")
+    return json.loads(output["text"]), None

@@ -17,6 +17,7 @@ from chat.consumers import ChatConsumer
 from chat.models import Message, Room
 from kitchen.models import Recipe
 from kitchen.tests.factories import ChefFactory, RecipeFactory
+from tests.helpers import ws_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,12 +75,11 @@ class Socket:
 async def connect(user, room: str = "pass", headers=None) -> tuple[Socket | None, int | None]:
     headers = headers if headers is not None else await sync_to_async(session_headers)(user)
     communicator = WebsocketCommunicator(application, f"/ws/chat/{room}/", headers=headers)
-    connected, code = await communicator.connect(timeout=5)
-    if not connected:
+    welcome, code = await ws_open(communicator)
+    if welcome is None:
         return None, code
     socket = Socket(communicator)
-    welcome = await socket.receive("welcome")
-    assert welcome["room"] == room
+    assert (welcome["type"], welcome["room"]) == ("welcome", room)
     return socket, None
 
 

@@ -180,6 +180,14 @@ async def _nothing() -> None:
     return None
 
 
+async def refuse(consumer: Any, code: int) -> None:
+    """Refuse a socket with a close code the browser sees (4401, 4403, 4404, 1013): accept, then close.
+    A close before the accept becomes an HTTP 403 at the handshake, which a browser reports as 1006,
+    so connection.js would retry for ever instead of saying "not allowed here"."""
+    await consumer.accept()
+    await consumer.close(code=code)
+
+
 class SignedInTopicsConsumer(JsonSocketConsumer):
     """A live page's socket: signed-in users only (others closed with 4401), joined to `topics(user)`.
 
@@ -201,11 +209,11 @@ class SignedInTopicsConsumer(JsonSocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await refuse(self, CLOSE_UNAUTHORISED)
             return
         code = await self.refusal(user)
         if code is not None:
-            await self.close(code=code)
+            await refuse(self, code)
             return
         await self.accept()
         for topic in self.topics(user):

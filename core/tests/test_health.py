@@ -5,6 +5,7 @@ from channels.testing import WebsocketCommunicator
 
 from brigade.asgi import application
 from core.health import record_beat_heartbeat
+from tests.helpers import ws_open
 
 ORIGIN = [(b"origin", b"http://localhost")]
 
@@ -54,9 +55,7 @@ class TestHealthSocket:
 
     async def test_unknown_paths_are_refused_not_crashed(self):
         communicator = WebsocketCommunicator(application, "/ws/nowhere/\u00e9/", headers=ORIGIN)
-        connected, code = await communicator.connect()
-        assert not connected
-        assert code == 4404
+        assert await ws_open(communicator) == (None, 4404)
 
     async def test_foreign_origins_are_refused(self):
         communicator = WebsocketCommunicator(

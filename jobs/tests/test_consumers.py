@@ -10,6 +10,7 @@ from django.test import Client
 from brigade.asgi import application
 from jobs import services
 from kitchen.tests.factories import UserFactory
+from tests.helpers import ws_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,6 +65,4 @@ async def test_a_staff_member_hears_of_their_own_job_on_both_topics():
 
 async def test_anonymous_sockets_are_refused():
     communicator = WebsocketCommunicator(application, "/ws/tasks/", headers=[(b"origin", b"http://localhost")])
-    connected, code = await communicator.connect(timeout=5)
-    assert not connected
-    assert code == 4401
+    assert await ws_open(communicator) == (None, 4401)

@@ -25,6 +25,7 @@ from kitchen.tests.factories import (
     RecipeIngredientFactory,
     UserFactory,
 )
+from tests.helpers import ws_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +34,7 @@ LAST_WEEK = datetime(2026, 11, 14, tzinfo=UTC)  # older than the price feed's ob
 
 async def test_anonymous_sockets_are_refused_with_4401():
     socket = WebsocketCommunicator(application, "/ws/kitchen/prices/", headers=[(b"origin", b"http://localhost")])
-    connected, code = await socket.connect(timeout=5)
-    assert not connected
-    assert code == 4401
+    assert await ws_open(socket) == (None, 4401)
 
 
 async def test_a_signed_in_chef_hears_price_changes():
@@ -63,10 +62,9 @@ async def open_recipe(user, recipe_id: int) -> tuple[WebsocketCommunicator | Non
     if user is not None:
         headers = await sync_to_async(session_headers)(user)
     socket = WebsocketCommunicator(application, f"/ws/recipes/{recipe_id}/live/", headers=headers)
-    connected, code = await socket.connect(timeout=5)
-    if not connected:
+    opening, code = await ws_open(socket)
+    if opening is None:
         return None, code
-    opening = await socket.receive_json_from(timeout=5)
     assert (opening["type"], opening["recipe"]) == ("cost", recipe_id)
     await until_subscribed(socket, recipe_topic(recipe_id))
     return socket, None
