@@ -182,3 +182,17 @@ async def ws_open(communicator, *, timeout: float = 5) -> tuple[dict | None, int
     if output["type"] == "websocket.close":
         return None, output.get("code")
     return json.loads(output["text"]), None
+
+
+def ws_close_code(url: str, headers: dict[str, str] | None = None) -> int | None:
+    """Open a real WebSocket (an allowed origin) and return the close code the server ends it with."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    socket = connect(url, origin="http://127.0.0.1", additional_headers=headers or {}, open_timeout=10)
+    with socket:
+        try:
+            socket.recv(timeout=10)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+    raise AssertionError(f"{url} sent a message instead of closing")

@@ -4,21 +4,13 @@ accept would be an HTTP 403 at the handshake instead, which browsers report as 1
 from __future__ import annotations
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from kitchen.models import Recipe
 from kitchen.tests.factories import PASSWORD, ChefFactory, RecipeFactory
 from tests.helpers import browser_session
+from tests.helpers import ws_close_code as close_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def close_code(url: str, headers: dict[str, str] | None = None) -> int | None:
-    socket = connect(url, origin="http://127.0.0.1", additional_headers=headers or {}, open_timeout=10)
-    with socket, pytest.raises(ConnectionClosed) as closed:
-        socket.recv(timeout=10)
-    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 def test_refusals_reach_the_client_as_close_codes(live_server_url):
