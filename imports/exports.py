@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch
 
-from imports.formats import CSV_COLUMNS
+from imports.formats import CSV_COLUMNS, csv_cell_out
 from kitchen.models import Recipe, RecipeIngredient
 from kitchen.selectors import recipes_visible_to
 
@@ -55,4 +55,4 @@ def recipes_csv(*, user: User | AnonymousUser) -> Iterator[str]:
             )
         )
         for row in _recipes(chunk):
-            yield writer.writerow(row)
+            yield writer.writerow([csv_cell_out(cell) for cell in row])

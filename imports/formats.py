@@ -38,6 +38,19 @@ MAX_ROWS_PER_RECIPE = 1_000
 csv.field_size_limit(MAX_FIELD + 1)
 
 
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): exports prefix
+# such cells with an apostrophe, and imports take it off again, so an export imports back as it was.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell_out(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_cell_in(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
 def _text(stream: BinaryIO) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
 
@@ -98,7 +111,7 @@ class CsvImporter:
                 )
             reader.fieldnames = names
             for row in reader:
-                yield reader.line_num, row
+                yield reader.line_num, {k: csv_cell_in(v) if isinstance(v, str) else v for k, v in row.items()}
         except UnicodeDecodeError as error:
             raise FileError(f"the file is not UTF-8 text (a bad byte at offset {error.start} of a block)") from None
         except csv.Error as error:

@@ -178,7 +178,7 @@ def test_an_export_imports_back_as_it_was(chef, queue, as_user):
     soup = RecipeFactory(owner=chef, name='Soup, "thick"', description="Line one\nline two", servings=3,
                          prep_time=25, difficulty="hard", status="completed")  # fmt: skip
     soup.categories.add(CategoryFactory(name="Soups"))
-    RecipeIngredientFactory(recipe=soup, quantity="1.250", unit="kg", note="peeled, diced")
+    RecipeIngredientFactory(recipe=soup, quantity="1.250", unit="kg", note='=HYPERLINK("http://evil")')
     RecipeIngredientFactory(recipe=soup, quantity="3", unit="piece")
     StepFactory(recipe=soup, position=1, text="Chop.")
     StepFactory(recipe=soup, position=2, text="Simmer,\nthen blend.")
@@ -187,6 +187,10 @@ def test_an_export_imports_back_as_it_was(chef, queue, as_user):
     StepFactory(recipe=only_steps, position=1, text="Think.")
 
     exported = b"".join(as_user(chef.user).get("/imports/export.csv").streaming_content)
+    # A spreadsheet would run a cell starting with "=": it goes out as '=HYPERLINK(...), and comes back as it was
+    assert b"'=HYPERLINK" in exported
+    assert b",=HYPERLINK" not in exported
+    assert b',"=HYPERLINK' not in exported
     job = run(chef, exported)
 
     assert job.result == {"records": 3, "imported": 3, "failed": 0}
