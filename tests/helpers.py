@@ -188,8 +188,9 @@ def ws_close_code(url: str, headers: dict[str, str] | None = None) -> int | None
     """Open a real WebSocket (an allowed origin) and return the close code the server ends it with."""
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
+    from websockets.typing import Origin
 
-    socket = connect(url, origin="http://127.0.0.1", additional_headers=headers or {}, open_timeout=10)
+    socket = connect(url, origin=Origin("http://127.0.0.1"), additional_headers=headers or {}, open_timeout=10)
     with socket:
         try:
             socket.recv(timeout=10)
