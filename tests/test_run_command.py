@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -205,3 +206,50 @@ def _cmdline(pid: int) -> list[str]:
         return psutil.Process(pid).cmdline()
     except psutil.NoSuchProcess:
         return []
+
+
+def test_an_import_cut_off_by_killing_make_run_resumes_when_it_starts_again(var_dir):
+    """The whole of `make run` killed mid-import (a power cut); started again, the import carries on
+    from its cursor and ends with every record exactly once."""
+    from imports.tests.conftest import csv_bytes, csv_rows
+
+    recipes = 6_000
+    settings = {"JOBS_HEARTBEAT_SECONDS": "1", "JOBS_STALE_SECONDS": "3", "IMPORT_BATCH_SIZE": "100"}
+    run = RunCommand(var_dir, **settings)
+    try:
+        run.wait_healthy()
+        client = log_in(run.base, *demo_login(var_dir))
+        content = csv_bytes(csv_rows(recipes, lines=3, steps=2))
+        response = client.post("/api/imports", files={"file": ("big.csv", content, "text/csv")},
+                               headers={"X-CSRFToken": client.cookies["csrftoken"]})  # fmt: skip
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+
+        def job() -> dict:
+            return client.get(f"/api/jobs/{job_id}").json()
+
+        wait_for(lambda: job()["done"] >= 500, timeout=120, interval=0.05, what="the import to be under way")
+        run.healthy()  # note every child
+        run.close()  # SIGKILL to everything at once: web, worker and its pool, beat, Redis
+        wait_for(lambda: not alive(run.seen_pids), timeout=10, what="every process to be gone")
+    finally:
+        run.close()
+    with sqlite3.connect(var_dir / "brigade.sqlite3") as database:  # what the power cut left
+        state, done = database.execute("SELECT state, done FROM jobs_job WHERE id = ?", [job_id]).fetchone()
+    assert state == "running"
+    assert done < recipes, "the import finished before the kill: make it bigger"
+
+    again = RunCommand(var_dir, **settings)
+    try:
+        again.wait_healthy()
+        client = log_in(again.base, *demo_login(var_dir))
+
+        wait_for(lambda: client.get(f"/api/jobs/{job_id}").json()["state"] == "done", timeout=180,
+                 what="the import to resume and finish")  # fmt: skip
+        done = client.get(f"/api/jobs/{job_id}").json()
+        assert done["attempts"] >= 2
+        assert done["result"] == {"records": recipes, "imported": recipes, "failed": 0}
+        listed = client.get("/api/recipes", params={"q": "Dish 5999", "limit": 100}).json()
+        assert [item["name"] for item in listed["items"]] == ["Dish 5999"]  # once, not twice
+    finally:
+        again.close()
