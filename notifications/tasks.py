@@ -12,7 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.locks import Busy, exclusive
-from core.mail import MailError
+from core.mail import MailError, MailTemporaryError
+from core.redis_clients import REDIS_DOWN
 from core.retry import backoff_seconds
 from notifications import services
 
@@ -45,6 +46,9 @@ def notify_recipe_completion(self: Task, completion_id: int) -> None:
     except Busy:
         notify_recipe_completion.apply_async((completion_id,), countdown=HARD_LIMIT)
         return
+    except REDIS_DOWN as error:  # the lock cannot be taken: nothing was sent, try again later
+        _retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
+        return
     except MailError as error:
         _retry_or_give_up(self, error, gave_up=f"completion {completion_id}'s notices not all sent")
         return
@@ -73,6 +77,8 @@ def send_chef_report(self: Task, chef_id: int, day: str) -> None:
             services.chef_report_send(chef_id=chef_id, day=when)
     except Busy:
         send_chef_report.apply_async((chef_id, day), countdown=HARD_LIMIT)
+    except REDIS_DOWN as error:  # the lock cannot be taken: nothing was sent, try again later
+        _retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
     except MailError as error:
         final = not error.temporary or self.request.retries >= settings.TRANSIENT_RETRIES
         services.chef_report_trouble(chef_id=chef_id, day=when, error=error, final=final)

@@ -262,3 +262,25 @@ def test_the_staff_summary_counts_the_day(chefs):
     summary = selectors.reports_of(day=day)
     assert summary["counts"] == {"pending": 2, "sent": 0, "skipped": 1, "failed": 0}
     assert [row.chef.user.username for row in summary["skipped"]] == ["nomail"]
+
+
+def test_redis_down_when_sending_is_retried_not_lost(draft, chefs, smtp, queue, settings, caplog):
+    """The send lock lives in Redis: with Redis unreachable nothing is sent and the task tries again
+    (bounded) instead of failing once and for all. Run in process: this checks the decision, the
+    worker tests check delivery."""
+    from core.redis_clients import sync_client
+    from notifications.tasks import notify_recipe_completion
+    from tests.helpers import free_port
+
+    recipe_complete(recipe=draft, by=chefs[0].user)
+    completion = RecipeCompletion.objects.get()
+    settings.TRANSIENT_RETRIES = 2
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    sync_client.cache_clear()
+    try:
+        notify_recipe_completion.apply((completion.pk,))
+    finally:
+        sync_client.cache_clear()  # the settings fixture restores REDIS_URL; drop the dead client
+    assert smtp.messages == []
+    assert caplog.text.count("Redis is unreachable") >= 3  # the first try and 2 retries, then given up
+    assert "no lock" in caplog.text
