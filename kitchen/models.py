@@ -147,6 +147,8 @@ class RecipeIngredient(models.Model):
     unit = models.CharField(max_length=10, choices=Unit.choices)
     note = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField()
+    # The line's id in the recipe's shared document (kitchen/collab), once it has one.
+    doc_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["recipe", "position"]
@@ -163,6 +165,8 @@ class Step(models.Model):
     recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
+    # The step's id in the recipe's shared document (kitchen/collab).
+    doc_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["recipe", "position"]
@@ -199,3 +203,72 @@ class IngredientPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ingredient_id}: {self.price} {self.currency}/{self.unit} ({self.source})"
+
+
+class RecipeDocument(models.Model):
+    """A recipe's shared Yjs document (kitchen/collab): a snapshot plus the updates stored after it.
+
+    One per recipe, built from its rows exactly once: the one-to-one column is the unique
+    constraint that makes a second, concurrent build fail instead of duplicating content.
+    """
+
+    recipe = models.OneToOneField(Recipe, on_delete=models.CASCADE, related_name="document")
+    snapshot = models.BinaryField()  # the whole document's state at snapshot_seq
+    snapshot_seq = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)  # the newest stored update's seq
+    written_seq = models.BigIntegerField(default=0)  # the newest seq written back to the rows
+    # The last write-back's findings: fields it could not take, lines naming no known ingredient.
+    report = models.JSONField(default=dict, blank=True)
+    # Users whose updates were folded into the snapshot since the last saved version.
+    authors_pending = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(snapshot_seq__lte=models.F("last_seq")), name="document_snapshot_seq"),
+            models.CheckConstraint(condition=Q(written_seq__lte=models.F("last_seq")), name="document_written_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"document of recipe {self.recipe_id} at {self.last_seq}"
+
+
+class RecipeDocumentUpdate(models.Model):
+    """One accepted update, stored before anyone else sees it; folded into the snapshot later."""
+
+    document = models.ForeignKey(RecipeDocument, on_delete=models.CASCADE, related_name="updates")
+    seq = models.BigIntegerField()
+    update = models.BinaryField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document", "seq"]
+        constraints = [models.UniqueConstraint(fields=["document", "seq"], name="document_update_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"update {self.seq} of document {self.document_id}"
+
+
+class RecipeVersion(models.Model):
+    """A saved version of a recipe's document, for its history page."""
+
+    class Reason(models.TextChoices):
+        EDITS = "edits", "Edits"
+        RESTORE = "restore", "Restored"
+        COMPLETED = "completed", "Completed"
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="versions")
+    seq = models.BigIntegerField()
+    state = models.BinaryField()
+    content = models.JSONField()
+    reason = models.CharField(max_length=12, choices=Reason.choices, default=Reason.EDITS)
+    created_at = models.DateTimeField(auto_now_add=True)
+    authors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipe", "seq"], name="recipe_version_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"version {self.seq} of recipe {self.recipe_id}"
