@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from core.db import database_call
-from core.realtime.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, SignedInTopicsConsumer
+from core.realtime.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHORISED,
+    BinarySocketConsumer,
+    Incident,
+    SignedInTopicsConsumer,
+    refuse,
+)
+from kitchen.collab import frames
+from kitchen.collab.room import Room, rooms
+from kitchen.collab.store import document_get_or_build
 from kitchen.pricing.services import PRICES_TOPIC, recipe_topic
-from kitchen.selectors import recipe_access, recipe_cost_now
+from kitchen.selectors import DocumentAccess, recipe_access, recipe_cost_now, recipe_document_access
 
 REFUSALS = {"visible": None, "hidden": CLOSE_FORBIDDEN, "missing": CLOSE_NOT_FOUND}
 
@@ -49,3 +60,69 @@ class RecipeLiveConsumer(SignedInTopicsConsumer):
         event = await database_call(recipe_cost_now)(recipe_id=self.recipe_id)
         if event is not None:
             await self.send_json(event)
+
+
+async def document_access(user_id: int, recipe_id: int) -> DocumentAccess:
+    return await database_call(recipe_document_access)(user_id=user_id, recipe_id=recipe_id)
+
+
+class RecipeDocumentConsumer(BinarySocketConsumer):
+    """/ws/recipes/<id>: the recipe's shared document, in the y-protocols sync and awareness format
+    (an unmodified y-websocket client joins with `new WebsocketProvider(".../ws/recipes", id, doc)`).
+
+    The owner and collaborators edit; another chef who may see the recipe joins read-only (their
+    updates are refused); anyone else is closed with 4401 / 4403 / 4404 after the accept, so the
+    client sees the code. The work is the room's (kitchen/collab/room.py).
+    """
+
+    room: Room | None = None
+    user_id: int
+    user_name: str
+    can_edit: bool
+    _read_only_told = False
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await refuse(self, CLOSE_UNAUTHORISED)
+            return
+        recipe_id = self.scope["url_route"]["kwargs"]["recipe_id"]
+        if not 0 < recipe_id < 2**63:
+            await refuse(self, CLOSE_NOT_FOUND)
+            return
+        access = await document_access(user.pk, recipe_id)
+        if access in ("hidden", "missing"):
+            await refuse(self, CLOSE_FORBIDDEN if access == "hidden" else CLOSE_NOT_FOUND)
+            return
+        if await database_call(document_get_or_build)(recipe_id=recipe_id) is None:
+            await refuse(self, CLOSE_NOT_FOUND)
+            return
+        self.user_id, self.user_name = user.pk, user.get_full_name() or user.get_username()
+        self.can_edit = access == "edit"
+        await self.accept()
+        self.start_outbox()
+        room = await rooms().get(recipe_id)
+        await room.add(self)
+        self.room = room
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_outbox()
+        if self.room is not None:
+            room, self.room = self.room, None
+            await room.remove(self)
+
+    async def handle_bytes(self, frame: bytes) -> None:
+        if self.room is None:
+            return
+        try:
+            message = frames.parse(frame)
+        except frames.Malformed as error:
+            raise Incident(error.kind) from None
+        if isinstance(message, frames.Awareness):
+            self.room.awareness(self, message.payload)
+            return
+        writes = message.sub != frames.STEP1 and message.payload != frames.EMPTY_UPDATE
+        if not self.can_edit and writes and not self._read_only_told:
+            self._read_only_told = True
+            self.put(frames.permission_denied("read-only: you may not edit this recipe"))
+        self.room.receive(self, message)

@@ -167,3 +167,20 @@ def ingredients_with_history(*, limit: int = PRICE_HISTORY) -> QuerySet[Ingredie
     history = IngredientPrice.objects.order_by("-observed_at", "-id")[:limit]
     # Ingredient declares `recent` for its readers; mypy's Django plugin also derives it from to_attr.
     return Ingredient.objects.prefetch_related(Prefetch("prices", queryset=history, to_attr="recent"))  # type: ignore[no-redef]
+
+
+DocumentAccess = Literal["edit", "read", "hidden", "missing"]
+
+
+def recipe_document_access(*, user_id: int, recipe_id: int) -> DocumentAccess:
+    """What a signed-in user may do with a recipe's shared document: edit it (owner, collaborator,
+    superuser), read it (a chef who may see the recipe), nothing, or there is no such recipe."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return "hidden" if Recipe.objects.filter(pk=recipe_id).exists() else "missing"
+    recipe = Recipe.objects.filter(pk=recipe_id).select_related("owner").first()
+    if recipe is None:
+        return "missing"
+    if recipe_can_edit(user=user, recipe=recipe):
+        return "edit"
+    return "read" if recipes_visible_to(user=user).filter(pk=recipe_id).exists() else "hidden"

@@ -20,6 +20,13 @@ class LineInput:
     quantity: Decimal
     unit: str
     note: str = ""
+    doc_id: str | None = None  # the line's id in the shared document (kitchen/collab), if known
+
+
+@dataclass(frozen=True)
+class StepInput:
+    text: str
+    doc_id: str | None = None
 
 
 @transaction.atomic
@@ -35,7 +42,7 @@ def recipe_create(
     categories: Iterable[Category] = (),
     collaborators: Iterable[Chef] = (),
     lines: Iterable[LineInput] = (),
-    steps: Iterable[str] = (),
+    steps: Iterable[str | StepInput] = (),
 ) -> Recipe:
     recipe = Recipe(
         owner=owner,
@@ -58,15 +65,37 @@ def recipe_create(
 RECIPE_FIELDS = ("name", "description", "servings", "prep_time", "difficulty", "status")
 
 
-def _replace_lines_and_steps(recipe: Recipe, *, lines: Iterable[LineInput] | None, steps: Iterable[str] | None) -> None:
+def _replace_lines_and_steps(
+    recipe: Recipe, *, lines: Iterable[LineInput] | None, steps: Iterable[str | StepInput] | None
+) -> None:
+    """Replace lines and steps in order. A line or step without a document id takes the id of the
+    one it replaces at its position (a form or the API sends lines in order), so an open editor
+    sees it changed rather than deleted and added again."""
     if lines is not None:
+        old = list(recipe.recipe_ingredients.order_by("position").values_list("doc_id", flat=True))
         recipe.recipe_ingredients.all().delete()
         RecipeIngredient.objects.bulk_create(
-            RecipeIngredient(recipe=recipe, position=i, **line.__dict__) for i, line in enumerate(lines, start=1)
+            RecipeIngredient(
+                recipe=recipe,
+                position=i,
+                ingredient=line.ingredient,
+                quantity=line.quantity,
+                unit=line.unit,
+                note=line.note,
+                doc_id=line.doc_id or (old[i - 1] if i <= len(old) else None),
+            )
+            for i, line in enumerate(lines, start=1)
         )
     if steps is not None:
+        old = list(recipe.steps.order_by("position").values_list("doc_id", flat=True))
         recipe.steps.all().delete()
-        Step.objects.bulk_create(Step(recipe=recipe, position=i, text=text) for i, text in enumerate(steps, start=1))
+        inputs = [step if isinstance(step, StepInput) else StepInput(text=step) for step in steps]
+        Step.objects.bulk_create(
+            Step(
+                recipe=recipe, position=i, text=step.text, doc_id=step.doc_id or (old[i - 1] if i <= len(old) else None)
+            )
+            for i, step in enumerate(inputs, start=1)
+        )
 
 
 @transaction.atomic
@@ -76,16 +105,19 @@ def recipe_update(
     fields: dict[str, Any],
     categories: Iterable[Category] | None = None,
     lines: Iterable[LineInput] | None = None,
-    steps: Iterable[str] | None = None,
+    steps: Iterable[str | StepInput] | None = None,
     by: User | AnonymousUser | None = None,
+    from_document: bool = False,
 ) -> Recipe:
     """Change the given fields; lines and steps, when given, replace the old ones in order.
 
     A draft whose status becomes completed records a completion (`by` is who did it), and its
-    owner and collaborators are e-mailed once the transaction commits."""
+    owner and collaborators are e-mailed once the transaction commits. The recipe's shared
+    document (kitchen/collab) follows the change, unless the change comes from it (`from_document`)."""
     unknown = set(fields) - set(RECIPE_FIELDS)
     if unknown:
         raise ValueError(f"not recipe fields: {sorted(unknown)}")
+    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()  # one change of a recipe at a time
     was_draft = recipe.status == Recipe.Status.DRAFT
     for name, value in fields.items():
         setattr(recipe, name, value)
@@ -94,11 +126,29 @@ def recipe_update(
     if categories is not None:
         recipe.categories.set(categories)
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
-    if lines is not None or "servings" in fields:  # nothing else changes what it costs
+    if lines is not None or "servings" in fields or from_document:  # nothing else changes what it costs
         recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)
+    if not from_document:
+        _document_follow(recipe, fields=fields, categories=categories, lines=lines, steps=steps, by=by)
     return recipe
+
+
+def _document_follow(
+    recipe: Recipe, *, fields: dict[str, Any], categories: Any, lines: Any, steps: Any, by: Any
+) -> None:
+    from kitchen.collab.store import document_apply_rows
+
+    parts = [name for name in ("name", "description") if name in fields]
+    if set(fields) - {"name", "description"} or categories is not None:
+        parts.append("meta")
+    if lines is not None:
+        parts.append("lines")
+    if steps is not None:
+        parts.append("steps")
+    if parts:
+        document_apply_rows(recipe=recipe, parts=tuple(parts), user_id=by.pk if isinstance(by, User) else None)
 
 
 def recipe_complete(*, recipe: Recipe, by: User | AnonymousUser | None) -> Recipe:
@@ -116,4 +166,21 @@ def _completion_record(*, recipe: Recipe, by: User | AnonymousUser | None) -> Re
 
 @transaction.atomic
 def recipe_delete(*, recipe: Recipe) -> None:
+    """Delete a recipe; its open editors are closed (4404) once that commits."""
+    from kitchen.collab.store import document_control_on_commit
+
+    recipe_id = recipe.pk
     recipe.delete()
+    document_control_on_commit(recipe_id=recipe_id, event={"deleted": True})
+
+
+@transaction.atomic
+def recipe_collaborators_set(*, recipe: Recipe, collaborators: Iterable[Chef]) -> None:
+    """Set who co-edits a recipe; a chef taken off loses edit access at once, open editors included."""
+    from kitchen.collab.store import document_control_on_commit
+
+    before = set(recipe.collaborators.values_list("user_id", flat=True))
+    recipe.collaborators.set(collaborators)
+    after = set(recipe.collaborators.values_list("user_id", flat=True))
+    if before - after:
+        document_control_on_commit(recipe_id=recipe.pk, event={"access": sorted(before - after)})

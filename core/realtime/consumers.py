@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -145,7 +146,7 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # chann
             outbox = SocketOutbox(self.base_send, on_overflow=self._fell_behind)
         # The hub tells each (topic, member) pair of a lost or restored Redis connection: hooks
         # that do nothing on every topic but the first keep it to one stale and one resync frame.
-        quiet = {"on_resync": _nothing, "on_stale": _nothing} if self._topics else {}
+        quiet: dict[str, Any] = {"on_resync": _nothing, "on_stale": _nothing} if self._topics else {}
         try:
             await hub().join(topic, self, outbox.deliver, **quiet)
         except BaseException:
@@ -222,3 +223,119 @@ class SignedInTopicsConsumer(JsonSocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.topic_leave()
+
+
+CLOSE_MALFORMED = 4400
+CLOSE_TOO_LARGE = 4413
+CLOSE_FLOOD = 4429
+
+
+class Bucket:
+    """An in-process token bucket (one per socket: a limit per frame must not cost a Redis call)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self, cost: float = 1.0) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < cost:
+            return False
+        self.tokens -= cost
+        return True
+
+
+class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
+    """The base of binary-protocol sockets (co-editing): frames go out through an outbox, and bad
+    input never closes the socket with 1011 or fills the log with tracebacks.
+
+    `handle_bytes(frame)` does the work; it raises `Incident(kind)` for a refused frame (or calls
+    `incident(kind)`). Each kind is logged once per socket per `INCIDENT_WINDOW`; more than
+    `MAX_INCIDENTS` in that window closes the socket with 4400. Over `max_frame_bytes` closes with
+    4413; over the rate (`frame_rate`, `byte_rate` per second) closes with 4429. Text frames are
+    incidents.
+    """
+
+    channel_layer_alias = "unused-per-socket-channel"
+    max_frame_bytes = 1024 * 1024
+    frame_rate, frame_burst = 60.0, 120.0
+    byte_rate, byte_burst = 1024 * 1024.0, 2 * 1024 * 1024.0
+    MAX_INCIDENTS = 10
+    INCIDENT_WINDOW = 10.0
+
+    _outbox: SocketOutbox | None = None
+    _closing_code: int | None = None
+
+    def start_outbox(self) -> None:
+        self._outbox = SocketOutbox(self.base_send, on_overflow=self._fell_behind, max_bytes=8 * 1024 * 1024)
+        self._incidents: list[float] = []
+        self._logged: dict[str, float] = {}
+        self._frames = Bucket(self.frame_rate, self.frame_burst)
+        self._bytes = Bucket(self.byte_rate, self.byte_burst)
+
+    def put(self, frame: bytes) -> None:
+        if self._outbox is not None:
+            self._outbox.put(frame)
+
+    def stop_outbox(self) -> None:
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
+
+    def _fell_behind(self) -> None:
+        self._closing = asyncio.create_task(close_soon(lambda: self.close_with(CLOSE_TRY_AGAIN)))
+
+    async def close_with(self, code: int) -> None:
+        if self._closing_code is not None:
+            return
+        self._closing_code = code
+        self.stop_outbox()
+        with contextlib.suppress(Exception):
+            await self.close(code=code)
+
+    def incident(self, kind: str) -> None:
+        """A refused frame: logged (once per kind per window), counted; too many closes the socket."""
+        now = time.monotonic()
+        if now - self._logged.get(kind, -self.INCIDENT_WINDOW) >= self.INCIDENT_WINDOW:
+            self._logged[kind] = now
+            logger.warning("%s refused a frame: %s (%s)", type(self).__name__, kind, self.describe())
+        self._incidents = [at for at in self._incidents if now - at < self.INCIDENT_WINDOW] + [now]
+        if len(self._incidents) > self.MAX_INCIDENTS and self._closing_code is None:
+            self._closing = asyncio.create_task(close_soon(lambda: self.close_with(CLOSE_MALFORMED)))
+
+    def describe(self) -> str:
+        user = self.scope.get("user")
+        return f"user {getattr(user, 'pk', None)}, {self.scope.get('path', '')}"
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._outbox is None or self._closing_code is not None:
+            return
+        if bytes_data is None:
+            self.incident("text_frame")
+            return
+        if len(bytes_data) > self.max_frame_bytes:
+            self.incident("frame_too_large")
+            await self.close_with(CLOSE_TOO_LARGE)
+            return
+        if not self._frames.take() or not self._bytes.take(len(bytes_data)):
+            logger.warning("%s closed a flooding socket (%s)", type(self).__name__, self.describe())
+            await self.close_with(CLOSE_FLOOD)
+            return
+        try:
+            await self.handle_bytes(bytes_data)
+        except Incident as incident:
+            self.incident(incident.kind)
+        except Exception:  # a bug: logged once, the socket stays open
+            logger.exception("%s failed on a frame", type(self).__name__)
+
+    async def handle_bytes(self, frame: bytes) -> None:
+        raise NotImplementedError
+
+
+class Incident(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind

@@ -28,7 +28,8 @@ from core.redis_clients import HEALTH_CHECK_SECONDS, LoopLocal, async_client, ke
 
 logger = logging.getLogger(__name__)
 
-Deliver = Callable[[str], Awaitable[None]]
+Frame = str | bytes  # JSON text; binary topics (co-editing) carry bytes
+Deliver = Callable[[Any], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
 # A frame that tells clients "you may have missed events: fetch what is new".
@@ -52,11 +53,11 @@ def publish_on_commit(topic: str, event: dict[str, Any]) -> None:
     publish_raw_on_commit(topic, encode(event))
 
 
-def publish_raw_on_commit(topic: str, frame: str) -> None:
+def publish_raw_on_commit(topic: str, frame: Frame) -> None:
     transaction.on_commit(lambda: publish_raw(topic, frame), robust=True)
 
 
-def publish_raw(topic: str, frame: str) -> None:
+def publish_raw(topic: str, frame: Frame) -> None:
     sync_client().publish(_channel(topic), frame)
 
 
@@ -64,7 +65,7 @@ async def apublish(topic: str, event: dict[str, Any]) -> None:
     await apublish_raw(topic, encode(event))
 
 
-async def apublish_raw(topic: str, frame: str) -> None:
+async def apublish_raw(topic: str, frame: Frame) -> None:
     await hub().client.publish(_channel(topic), frame)
 
 
@@ -90,6 +91,7 @@ class Hub:
         )
         self._members: dict[str, dict[object, Deliver]] = {}
         self._hooks: dict[tuple[str, object], tuple[Hook | None, Hook | None]] = {}
+        self._binary: set[str] = set()  # topics whose frames are delivered as bytes
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -106,9 +108,13 @@ class Hub:
         *,
         on_resync: Hook | None = None,
         on_stale: Hook | None = None,
+        binary: bool = False,
     ) -> None:
-        """Deliver the topic's frames to `member`; the hooks default to sending resync and stale frames."""
+        """Deliver the topic's frames to `member` (as bytes if `binary`, else as text); the hooks
+        default to sending resync and stale frames."""
         async with self._lock:
+            if binary:
+                self._binary.add(topic)
             members = self._members.setdefault(topic, {})
             members[member] = deliver
             if on_resync is not None or on_stale is not None:
@@ -137,6 +143,7 @@ class Hub:
         self._hooks.pop((topic, member), None)
         if not members:
             del self._members[topic]
+            self._binary.discard(topic)
             if not self._members:
                 self._has_topics.clear()
         return True
@@ -182,10 +189,10 @@ class Hub:
             if message is None or message["type"] != "message":
                 continue
             topic = message["channel"].decode()[prefix_len:]
-            frame = message["data"].decode()
-            await self._fan_out(topic, frame)
+            data: bytes = message["data"]
+            await self._fan_out(topic, data if topic in self._binary else data.decode())
 
-    async def _fan_out(self, topic: str, frame: str) -> None:
+    async def _fan_out(self, topic: str, frame: Frame) -> None:
         for deliver in list(self._members.get(topic, {}).values()):
             try:
                 await deliver(frame)

@@ -58,6 +58,15 @@ def _nesting_depth(text: str) -> int:
 
 def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Parse one client frame into a dict with a string "type", or raise MessageError."""
+    payload = parse_json_dict(text, max_bytes=max_bytes)
+    kind = payload.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise MessageError("invalid_message", 'a message needs a string "type"')
+    return payload
+
+
+def parse_json_dict(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
+    """Parse untrusted JSON text that must be an object, or raise MessageError."""
     if text is None:
         raise MessageError("binary_not_supported", "send JSON text frames, not binary ones")
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -75,9 +84,6 @@ def parse_json_object(text: str | None, *, max_bytes: int = MAX_FRAME_BYTES) -> 
         raise MessageError("invalid_json", "the message is not valid JSON") from None
     if not isinstance(payload, dict):
         raise MessageError("invalid_message", "a message must be a JSON object")
-    kind = payload.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise MessageError("invalid_message", 'a message needs a string "type"')
     return payload
 
 

@@ -34,17 +34,17 @@ class SocketOutbox:
         self._send = send
         self._on_overflow = on_overflow
         self.max_bytes = max_bytes
-        self._frames: deque[str] = deque()
+        self._frames: deque[str | bytes] = deque()
         self.queued_bytes = 0
         self._wakeup: asyncio.Future[None] | None = None
         self._writer = asyncio.create_task(self._write(), name="socket-outbox")
         self.closed = False
 
-    async def deliver(self, frame: str) -> None:
+    async def deliver(self, frame: str | bytes) -> None:
         """The hub's Deliver: never waits (it is async only to fit the hub's interface)."""
         self.put(frame)
 
-    def put(self, frame: str) -> None:
+    def put(self, frame: str | bytes) -> None:
         if self.closed:
             return
         if self.queued_bytes + len(frame) > self.max_bytes:
@@ -73,7 +73,10 @@ class SocketOutbox:
                 while frames:
                     frame = frames.popleft()
                     self.queued_bytes -= len(frame)
-                    await self._send({"type": "websocket.send", "text": frame})
+                    if isinstance(frame, bytes):
+                        await self._send({"type": "websocket.send", "bytes": frame})
+                    else:
+                        await self._send({"type": "websocket.send", "text": frame})
                 self._wakeup = loop.create_future()
                 await self._wakeup
                 self._wakeup = None
