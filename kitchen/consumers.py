@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core.db import database_call
 from core.realtime.consumers import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORISED,
     BinarySocketConsumer,
     Incident,
@@ -19,6 +21,8 @@ from kitchen.collab.room import Room, rooms
 from kitchen.collab.store import document_get_or_build
 from kitchen.pricing.services import PRICES_TOPIC, recipe_topic
 from kitchen.selectors import DocumentAccess, recipe_access, recipe_cost_now, recipe_document_access
+
+logger = logging.getLogger(__name__)
 
 REFUSALS = {"visible": None, "hidden": CLOSE_FORBIDDEN, "missing": CLOSE_NOT_FOUND}
 
@@ -101,8 +105,13 @@ class RecipeDocumentConsumer(BinarySocketConsumer):
         self.can_edit = access == "edit"
         await self.accept()
         self.start_outbox()
-        room = await rooms().get(recipe_id)
-        await room.add(self)
+        try:
+            room = await rooms().get(recipe_id)
+            await room.add(self)
+        except Exception:
+            logger.exception("recipe %s: could not open its document", recipe_id)
+            await self.close_with(CLOSE_TRY_AGAIN)
+            return
         self.room = room
 
     async def disconnect(self, code: int) -> None:

@@ -157,7 +157,8 @@ class Room:
         """Replace the document by the stored one (at load, and after a refused update changed it)."""
         self.doc.unobserve(self._doc_subscription)
         doc = schema.new_doc()
-        doc.apply_update(stored.snapshot)
+        if stored.snapshot:
+            doc.apply_update(stored.snapshot)
         for _, update in stored.updates:
             doc.apply_update(update)
         self.doc = doc

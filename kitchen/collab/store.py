@@ -183,7 +183,7 @@ def document_stored(*, recipe_id: int, after: int = 0) -> Stored | None:
         if first is not None and first != start + 1:
             continue  # a compaction committed between the two reads: read again
         last = updates[-1][0] if updates else start
-        if after >= row["snapshot_seq"]:
+        if after > 0 and after >= row["snapshot_seq"]:
             return Stored(snapshot=b"", snapshot_seq=after, updates=updates, last_seq=last)
         return Stored(snapshot=bytes(row["snapshot"]), snapshot_seq=row["snapshot_seq"], updates=updates, last_seq=last)
     raise RuntimeError(f"document of recipe {recipe_id} kept moving while being read")
