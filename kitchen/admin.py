@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient, Step
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
 from kitchen.pricing.services import prices_record, prices_refresh_blocking
+from kitchen.services import recipe_saved_elsewhere
 
 
 @admin.register(Chef)
@@ -40,6 +41,15 @@ class RecipeAdmin(admin.ModelAdmin):
     filter_horizontal = ["categories"]
     date_hierarchy = "updated_at"
     inlines = [RecipeIngredientInline, StepInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj._was_draft = not change or Recipe.objects.filter(pk=obj.pk, status=Recipe.Status.DRAFT).exists()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        recipe = form.instance
+        recipe_saved_elsewhere(recipe=recipe, was_draft=getattr(recipe, "_was_draft", False), by=request.user)
 
 
 @admin.register(Ingredient)

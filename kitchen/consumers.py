@@ -12,6 +12,7 @@ from core.realtime.consumers import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORISED,
     BinarySocketConsumer,
+    Bucket,
     Incident,
     SignedInTopicsConsumer,
     refuse,
@@ -70,6 +71,10 @@ async def document_access(user_id: int, recipe_id: int) -> DocumentAccess:
     return await database_call(recipe_document_access)(user_id=user_id, recipe_id=recipe_id)
 
 
+AWARENESS_FRAME = bytes((frames.AWARENESS,))
+AWARENESS_RATE, AWARENESS_BURST = 30.0, 60.0
+
+
 class RecipeDocumentConsumer(BinarySocketConsumer):
     """/ws/recipes/<id>: the recipe's shared document, in the y-protocols sync and awareness format
     (an unmodified y-websocket client joins with `new WebsocketProvider(".../ws/recipes", id, doc)`).
@@ -105,6 +110,7 @@ class RecipeDocumentConsumer(BinarySocketConsumer):
         self.can_edit = access == "edit"
         await self.accept()
         self.start_outbox()
+        self._awareness = Bucket(AWARENESS_RATE, AWARENESS_BURST)
         try:
             room = await rooms().get(recipe_id)
             await room.add(self)
@@ -119,6 +125,14 @@ class RecipeDocumentConsumer(BinarySocketConsumer):
         if self.room is not None:
             room, self.room = self.room, None
             await room.remove(self)
+
+    def admit(self, frame: bytes) -> bool | None:
+        if frame[:1] == AWARENESS_FRAME:
+            # y-websocket clients re-send every awareness change they hear, other chefs' cursors
+            # included: past its own rate, presence is dropped (the next one carries the latest),
+            # and never closes the socket.
+            return True if self._awareness.take() else None
+        return super().admit(frame)
 
     async def handle_bytes(self, frame: bytes) -> None:
         if self.room is None:

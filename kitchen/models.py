@@ -148,7 +148,7 @@ class RecipeIngredient(models.Model):
     note = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField()
     # The line's id in the recipe's shared document (kitchen/collab), once it has one.
-    doc_id = models.UUIDField(null=True, blank=True, editable=False)
+    doc_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["recipe", "position"]
@@ -166,7 +166,7 @@ class Step(models.Model):
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
     # The step's id in the recipe's shared document (kitchen/collab).
-    doc_id = models.UUIDField(null=True, blank=True, editable=False)
+    doc_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["recipe", "position"]

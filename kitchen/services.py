@@ -166,21 +166,29 @@ def _completion_record(*, recipe: Recipe, by: User | AnonymousUser | None) -> Re
 
 @transaction.atomic
 def recipe_delete(*, recipe: Recipe) -> None:
-    """Delete a recipe; its open editors are closed (4404) once that commits."""
-    from kitchen.collab.store import document_control_on_commit
-
-    recipe_id = recipe.pk
+    """Delete a recipe; its open editors are closed (4404) once that commits (kitchen/signals.py)."""
     recipe.delete()
-    document_control_on_commit(recipe_id=recipe_id, event={"deleted": True})
 
 
 @transaction.atomic
 def recipe_collaborators_set(*, recipe: Recipe, collaborators: Iterable[Chef]) -> None:
-    """Set who co-edits a recipe; a chef taken off loses edit access at once, open editors included."""
-    from kitchen.collab.store import document_control_on_commit
-
-    before = set(recipe.collaborators.values_list("user_id", flat=True))
+    """Set who co-edits a recipe; a chef taken off loses edit access at once, open editors included
+    (kitchen/signals.py tells them, whichever way the list changed)."""
     recipe.collaborators.set(collaborators)
-    after = set(recipe.collaborators.values_list("user_id", flat=True))
-    if before - after:
-        document_control_on_commit(recipe_id=recipe.pk, event={"access": sorted(before - after)})
+
+
+@transaction.atomic
+def recipe_saved_elsewhere(*, recipe: Recipe, was_draft: bool, by: User | AnonymousUser | None) -> None:
+    """A recipe and its lines saved outside these services (the admin's form and inlines): the shared
+    document follows, its cost is pushed, and a draft now completed records its completion."""
+    from kitchen.collab.store import document_apply_rows
+
+    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()
+    recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
+    if was_draft and recipe.status == Recipe.Status.COMPLETED:
+        _completion_record(recipe=recipe, by=by)
+    document_apply_rows(
+        recipe=recipe,
+        parts=("name", "description", "meta", "lines", "steps"),
+        user_id=by.pk if isinstance(by, User) else None,
+    )

@@ -31,3 +31,20 @@ def refresh_prices() -> None:
         "scheduled price refresh from %s: %d new observation(s), %d price(s) changed, %d rejected, %d skipped",
         provider.name, result.recorded, len(result.changed), len(rejected), len(result.skipped),
     )  # fmt: skip
+
+
+@shared_task(ignore_result=True)
+def write_back_documents() -> None:
+    """Beat's sweep: documents edited but not yet written back to their rows (the process that
+    held them died, or lost its database, before its debounced write-back ran) are written back,
+    and long logs are folded into their snapshot. Safe to run twice: a write-back of what is
+    already written does nothing, and compaction keeps the newest snapshot."""
+    from kitchen.collab import store
+
+    for recipe_id in store.documents_behind():
+        try:
+            store.document_write_back(recipe_id=recipe_id)
+            store.version_save_if_due(recipe_id=recipe_id)
+            store.document_compact_if_due(recipe_id=recipe_id)
+        except Exception:
+            logger.exception("write-back of recipe %s's document failed; the next sweep retries", recipe_id)

@@ -320,7 +320,10 @@ class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             self.incident("frame_too_large")
             await self.close_with(CLOSE_TOO_LARGE)
             return
-        if not self._frames.take() or not self._bytes.take(len(bytes_data)):
+        admitted = self.admit(bytes_data)
+        if admitted is None:
+            return
+        if not admitted or not self._bytes.take(len(bytes_data)):
             logger.warning("%s closed a flooding socket (%s)", type(self).__name__, self.describe())
             await self.close_with(CLOSE_FLOOD)
             return
@@ -330,6 +333,11 @@ class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             self.incident(incident.kind)
         except Exception:  # a bug: logged once, the socket stays open
             logger.exception("%s failed on a frame", type(self).__name__)
+
+    def admit(self, frame: bytes) -> bool | None:
+        """Whether this frame is within the socket's rate: True, False (a flood: the socket is closed),
+        or None (dropped quietly: a subclass may treat some kinds so)."""
+        return self._frames.take()
 
     async def handle_bytes(self, frame: bytes) -> None:
         raise NotImplementedError

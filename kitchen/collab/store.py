@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 COMPACT_EVERY = 500  # stored updates after the snapshot before they are folded into it
 NAME_MAX = 200
 NOTE_MAX = 200
+ID_MAX = 64  # RecipeIngredient.doc_id, Step.doc_id
 TEXT_MAX = 20_000
 SERVINGS_MAX = 32767
 PREP_TIME_MAX = 7 * 24 * 60
@@ -326,8 +327,13 @@ def plan_write_back(recipe: Recipe, content: Content) -> Plan:
     kept = {
         str(row.doc_id): row for row in recipe.recipe_ingredients.select_related("ingredient") if row.doc_id is not None
     }
-    for line in content["lines"][:500]:
+    seen: set[str] = set()
+    for index, line in enumerate(content["lines"][:500]):
         line_id = line["id"]
+        if not 0 < len(line_id) <= ID_MAX or line_id in seen:
+            plan.invalid[f"line#{index}.id"] = "A line needs an id of its own."
+            continue
+        seen.add(line_id)
         ingredient = ingredients.get(line["ingredient"].strip().lower())
         quantity = parse_quantity(line["quantity"])
         problems = {}
@@ -351,7 +357,11 @@ def plan_write_back(recipe: Recipe, content: Content) -> Plan:
         elif line["ingredient"].strip():
             plan.unread.append(line_id)
     steps_kept = {str(step.doc_id): step for step in recipe.steps.all() if step.doc_id is not None}
-    for step in content["steps"][:200]:
+    for index, step in enumerate(content["steps"][:200]):
+        if not 0 < len(step["id"]) <= ID_MAX or step["id"] in seen:
+            plan.invalid[f"step#{index}.id"] = "A step needs an id of its own."
+            continue
+        seen.add(step["id"])
         text = step["text"].strip()
         if text and len(text) <= TEXT_MAX:
             plan.steps.append(StepContent(id=step["id"], text=text, pos=step["pos"]))
@@ -443,6 +453,7 @@ def document_apply_rows(*, recipe: Recipe, parts: tuple[str, ...], user_id: int 
     document = RecipeDocument.objects.filter(recipe=recipe).first()
     if document is None:
         return
+    _ensure_doc_ids(recipe)
     stored = document_stored(recipe_id=recipe.pk)
     assert stored is not None
     doc = stored.doc()
@@ -538,3 +549,31 @@ def document_control_on_commit(*, recipe_id: int, event: dict[str, Any]) -> None
 
     frame = frames.remote_control(json.dumps(event).encode())
     transaction.on_commit(lambda: publish_raw(frames.topic(recipe_id), frame), robust=True)
+
+
+SWEEP_QUIET_SECONDS = 10  # a document edited more recently is left to its room's own write-back
+
+
+def documents_behind(*, limit: int = 500) -> list[int]:
+    """Recipes whose document holds edits not written back to the rows, or a long log, and that
+    nobody has edited for SWEEP_QUIET_SECONDS."""
+    from datetime import timedelta
+
+    from django.db.models import Max, Q
+    from django.utils import timezone
+
+    quiet = timezone.now() - timedelta(seconds=SWEEP_QUIET_SECONDS)
+    return list(
+        RecipeDocument.objects.filter(
+            Q(last_seq__gt=F("written_seq")) | Q(last_seq__gte=F("snapshot_seq") + COMPACT_EVERY)
+        )
+        .annotate(newest=Max("updates__created_at"))
+        .filter(Q(newest__lt=quiet) | Q(newest__isnull=True))
+        .values_list("recipe_id", flat=True)[:limit]
+    )
+
+
+def document_compact_if_due(*, recipe_id: int) -> None:
+    row = RecipeDocument.objects.filter(recipe_id=recipe_id).values("last_seq", "snapshot_seq").first()
+    if row is not None and row["last_seq"] - row["snapshot_seq"] >= COMPACT_EVERY:
+        document_compact(recipe_id=recipe_id)
