@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from decimal import Decimal
 
@@ -57,10 +58,8 @@ def test_any_bytes_parse_or_raise_malformed(data):
     except frames.Malformed:
         return
     if isinstance(message, frames.Awareness):
-        try:
+        with contextlib.suppress(frames.Malformed):
             frames.awareness_entries(message.payload)
-        except frames.Malformed:
-            pass
 
 
 def test_bad_awareness_payloads():
@@ -190,7 +189,9 @@ def test_the_document_is_built_from_the_rows_once():
     recipe = a_recipe()
     first = store.document_get_or_build(recipe_id=recipe.pk)
     again = store.document_get_or_build(recipe_id=recipe.pk)
-    assert first is not None and again is not None and first.pk == again.pk
+    assert first is not None
+    assert again is not None
+    assert first.pk == again.pk
     doc = store.document_stored(recipe_id=recipe.pk).doc()
     read = schema.read(doc)
     assert read["name"] == "Leek soup"
@@ -221,7 +222,8 @@ def test_two_builders_at_once_make_one_document():
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(set(results)) == 1 and results[0] is not None
+    assert len(set(results)) == 1
+    assert results[0] is not None
     assert RecipeDocument.objects.filter(recipe=recipe).count() == 1
     assert len(schema.read(store.document_stored(recipe_id=recipe.pk).doc())["lines"]) == 1
 
@@ -273,7 +275,8 @@ def test_write_back_takes_valid_content_and_reports_the_rest():
 
     store.document_append(recipe_id=recipe.pk, updates=[(u, None) for u in edit(recipe.pk, change)])
     result = store.document_write_back(recipe_id=recipe.pk)
-    assert result is not None and result.written
+    assert result is not None
+    assert result.written
     recipe.refresh_from_db()
     assert recipe.servings == 6
     assert recipe.prep_time == 30  # -5 refused: the last valid value stays
@@ -326,7 +329,8 @@ def test_versions_are_kept_with_their_authors_at_most_every_ten_minutes():
     updates = edit(recipe.pk, lambda doc: doc.get("name", type=Text).insert(0, "Hot "))
     store.document_append(recipe_id=recipe.pk, updates=[(u, user.pk) for u in updates])
     version = store.version_save_if_due(recipe_id=recipe.pk)
-    assert version is not None and list(version.authors.all()) == [user]
+    assert version is not None
+    assert list(version.authors.all()) == [user]
     assert version.content["name"] == "Hot Leek soup"
     updates = edit(recipe.pk, lambda doc: doc.get("name", type=Text).insert(0, "Very "))
     store.document_append(recipe_id=recipe.pk, updates=[(u, None) for u in updates])
@@ -355,4 +359,5 @@ def test_the_sweep_is_on_beat():
 
     task = PeriodicTask.objects.get(name="write-back-documents")
     assert task.task == "kitchen.tasks.write_back_documents"
-    assert task.interval.every == 60 and task.expire_seconds == 60
+    assert task.interval.every == 60
+    assert task.expire_seconds == 60
