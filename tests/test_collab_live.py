@@ -323,3 +323,100 @@ def test_a_late_joiner_receives_about_the_document_not_its_history(live_server_u
     assert RecipeDocument.objects.get(recipe=recipe).snapshot_seq >= 500  # the log was folded into the snapshot
     a.close()
     late.close()
+
+
+def test_two_processes_converge_through_redis_and_after_it_restarts(owner_and_recipe, session_cookie, tmp_path):
+    from tests.conftest import start_uvicorn
+    from tests.helpers import PrivateRedis, stack_env
+
+    _, recipe, cookie = owner_and_recipe
+    other = ChefFactory(user__username="collab-second")
+    recipe.collaborators.add(other)
+    redis_server = PrivateRedis(tmp_path)
+    redis_server.start()
+    env = {**stack_env(), "REDIS_URL": redis_server.url}
+    one, base_one = start_uvicorn(env, tmp_path)
+    two, base_two = start_uvicorn(env, tmp_path)
+    try:
+        a = YClient(base_one, recipe.pk, cookie).wait_synced()
+        b = YClient(base_two, recipe.pk, session_cookie(other.user)).wait_synced()
+        a.set_presence({"cursor": 1})
+        b.wait(lambda: a.client_id in b.awareness, what="A's presence on the other process")
+        name_a, name_b = a.doc.get("name", type=Text), b.doc.get("name", type=Text)
+        name_a.insert(0, "A1 ")
+        name_b.insert(0, "B1 ")
+        a.wait(lambda: "B1 " in str(name_a), what="B's edit through Redis")
+        b.wait(lambda: "A1 " in str(name_b), what="A's edit through Redis")
+
+        # When Redis dies, edits on both processes still reach the other (from the stored log)
+        redis_server.kill()
+        time.sleep(0.5)
+        name_a.insert(0, "A2 ")
+        name_b.insert(0, "B2 ")
+        a.wait(lambda: "B2 " in str(name_a), timeout=15, what="B's edit while Redis is down")
+        b.wait(lambda: "A2 " in str(name_b), timeout=15, what="A's edit while Redis is down")
+
+        # And once it is back, live delivery and presence resume
+        redis_server.start()
+        time.sleep(3)
+        name_a.insert(0, "A3 ")
+        b.wait(lambda: "A3 " in str(name_b), timeout=15, what="A's edit after Redis came back")
+        name_b.insert(0, "B3 ")
+        a.wait(lambda: "B3 " in str(name_a), timeout=15, what="B's edit after Redis came back")
+        a.pump(0.5)
+        b.pump(0.5)
+        assert str(name_a) == str(name_b)
+        assert a.content() == b.content()
+        b.set_presence({"cursor": 2})
+        a.wait(lambda: a.awareness.get(b.client_id, {}).get("cursor") == 2, timeout=15, what="presence after")
+        a.close()
+        b.close()
+    finally:
+        one.stop()
+        two.stop()
+        redis_server.kill()
+
+
+def test_completion_and_cost_reach_open_editors(live_server_url, owner_and_recipe):
+    import json
+
+    from websockets.sync.client import connect
+
+    user, recipe, cookie = owner_and_recipe
+    from django.test import Client
+
+    a = YClient(live_server_url, recipe.pk, cookie).wait_synced()
+    live = connect(
+        live_server_url.replace("http://", "ws://") + f"/ws/recipes/{recipe.pk}/live/",
+        origin=live_server_url,
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+        open_timeout=10,
+    )
+
+    def next_event(kind: str) -> dict:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            event = json.loads(live.recv(timeout=deadline - time.monotonic()))
+            if event.get("type") == kind:
+                return event
+        raise AssertionError(f"no {kind} event")
+
+    first_cost = next_event("cost")
+    # When an editor changes a quantity, the cost moves after the write-back
+    butter = next(item for item in a.doc.get("lines", type=Array) if item["ingredient"] == "Butter")
+    butter["quantity"] = "160"  # g, of butter at 2.50 a kg
+    cost = next_event("cost")
+    assert (first_cost["total"], cost["total"]) == ("0.20", "0.40")
+    report = next_event("document_report")
+    assert report["invalid"] == {}
+    # When the owner marks it completed with the page's button, every editor sees the status
+    web = Client()
+    web.force_login(user)
+    response = web.post(f"/recipes/{recipe.pk}/complete/")
+    assert response.status_code in (200, 302)
+    a.wait(lambda: a.content()["meta"]["status"] == "completed", what="the completed status")
+    from kitchen.models import RecipeCompletion
+
+    assert RecipeCompletion.objects.filter(recipe=recipe).count() == 1
+    live.close()
+    a.close()
