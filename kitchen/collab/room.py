@@ -45,7 +45,7 @@ SETTLE_MAX_SECONDS = 5.0  # ...or at the latest this long after the first unwrit
 POLL_SECONDS = 10.0  # read the stored log this often anyway; every second while Redis is away
 UNLOAD_SECONDS = 30.0  # keep an empty room this long (a reload reconnects at once)
 MAX_NEW_CLIENTS = 4  # new Yjs client ids one update may introduce
-MAX_CLIENTS = 1000  # client ids one document may hold (each one costs every later joiner)
+MAX_CLIENTS = 10_000  # client ids one document may hold (each costs every later joiner ~10 bytes)
 MAX_LINES, MAX_STEPS = 500, 200
 AWARENESS_STATE_BYTES = 4096
 AWARENESS_IDS_PER_SOCKET = 2
@@ -220,23 +220,27 @@ class Room:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            queue, self._queue = self._queue, []
-            if queue:
-                await self._accept(queue)
-            step1, self._step1 = self._step1, []
-            for state, peer in step1:
-                try:
-                    update = self.doc.get_update(state)
-                except ValueError:
-                    peer.incident("bad_state_vector")
-                    continue
-                peer.put(frames.sync(frames.STEP2, update))
+            try:
+                await self._turn()
+            except Exception:  # a bug must not stop the room: logged, and the next turn goes on
+                logger.exception("recipe %s: a room turn failed", self.recipe_id)
+
+    async def _turn(self) -> None:
+        queue, self._queue = self._queue, []
+        if queue:
+            await self._accept(queue)
+        step1, self._step1 = self._step1, []
+        for state, peer in step1:
+            try:
+                update = self.doc.get_update(state)
+            except ValueError:
+                peer.incident("bad_state_vector")
+                continue
+            peer.put(frames.sync(frames.STEP2, update))
 
     async def _accept(self, queue: list[tuple[bytes, Peer]]) -> None:
         accepted: list[tuple[bytes, Peer]] = []
-        for update, peer in queue:
-            if peer not in self.peers:
-                continue
+        for update, peer in queue:  # a sender gone since is no reason to lose what it sent
             try:
                 for change in self._apply_client(update, peer):
                     accepted.append((change, peer))
@@ -405,8 +409,6 @@ class Room:
             self._to_local(frames.sync(frames.UPDATE, change))
         if self._ahead:  # a gap: another publish is late or lost; the log has it
             self._wakeup_poll(0.25)
-        else:
-            self._stored(remote.last, local=False)
 
     def _apply_trusted(self, update: bytes) -> list[bytes]:
         before = len(self._captured)
@@ -489,14 +491,16 @@ class Room:
 
     # -- write-back, compaction ---------------------------------------------------------------
 
-    def _stored(self, last: int, *, local: bool = True) -> None:
+    def _stored(self, last: int) -> None:
+        """This process stored updates up to `last`: write them back to the rows soon (the process
+        that stored an update writes it back; the beat sweep covers one that died first)."""
         now = time.monotonic()
         self._last_stored = now
         if self._first_unwritten is None:
             self._first_unwritten = now
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_back_soon(), name=f"collab-write-back-{self.recipe_id}")
-        if local and not self._compacting and last - self._snapshot_seq >= store.COMPACT_EVERY:
+        if not self._compacting and last - self._snapshot_seq >= store.COMPACT_EVERY:
             self._compacting = True
             self._tasks.append(asyncio.create_task(self._compact()))
 
