@@ -115,7 +115,10 @@ def build_children(env: dict[str, str]) -> list[Child]:
         Child("web", [python, "-m", "uvicorn", "brigade.asgi:application", "--host", host, "--port", port,
                       "--loop", "uvloop", "--http", "httptools", "--workers", str(web_workers),
                       "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
-                      "--timeout-graceful-shutdown", "5"]),
+                      "--timeout-graceful-shutdown", "5",
+                      # Co-editing frames are at most 1 MiB (the consumer closes with 4413 past it);
+                      # uvicorn refuses anything much bigger before reading it all into memory.
+                      "--ws-max-size", str(1024 * 1024 + 1024)]),
         # Exactly one beat, a child of its own: a worker with -B would be one more beat (one per worker
         # machine), each sending every entry. Its scheduler (CELERY_BEAT_SCHEDULER) reads the database.
         Child("worker", [python, "-m", "celery", "-A", "brigade", "worker", "--loglevel", "INFO",
