@@ -50,6 +50,7 @@ MAX_LINES, MAX_STEPS = 500, 200
 AWARENESS_STATE_BYTES = 4096
 AWARENESS_IDS_PER_SOCKET = 2
 REMOTE_PRESENCE_SECONDS = 30.0
+STRUCTURED_ROOTS = ("meta", "lines", "steps")
 COLOURS = ("#d9480f", "#1971c2", "#2b8a3e", "#ae3ec9", "#e67700", "#0c8599", "#c2255c", "#5f3dc4")
 
 
@@ -96,7 +97,8 @@ class Room:
         self.seq = 0  # every stored update up to this one is in self.doc
         self._ahead: dict[int, int] = {}  # first -> last of applied ranges beyond self.seq
         self._captured: list[bytes] = []
-        self._doc_subscription = self.doc.observe(self._capture)
+        self._touched: set[str] = set()  # the structured roots an update being applied changed
+        self._observe(self.doc)
         self._queue: list[tuple[bytes, Peer]] = []
         self._step1: list[tuple[bytes, Peer]] = []
         self._wakeup = asyncio.Event()
@@ -155,17 +157,27 @@ class Room:
 
     def _rebuild(self, stored: store.Stored) -> None:
         """Replace the document by the stored one (at load, and after a refused update changed it)."""
-        self.doc.unobserve(self._doc_subscription)
         doc = schema.new_doc()
         if stored.snapshot:
             doc.apply_update(stored.snapshot)
         for _, update in stored.updates:
             doc.apply_update(update)
-        self.doc = doc
-        self._doc_subscription = doc.observe(self._capture)
+        self.doc = doc  # the old document and its observers go with it
+        self._observe(doc)
         self.seq = stored.last_seq
         self._ahead.clear()
         self._captured.clear()
+
+    def _observe(self, doc: Doc) -> None:
+        # pycrdt drops a subscription whose object is collected: keep them with the document.
+        self._subscriptions = [doc.observe(self._capture)]
+        for root in STRUCTURED_ROOTS:
+            shared = doc.get(root, type=Map if root == "meta" else Array)
+            self._subscriptions.append(shared.observe_deep(self._toucher(root)))
+
+    def _toucher(self, root: str) -> Callable[[Any], None]:
+        # One parameter exactly: pycrdt passes the transaction too to a callback that takes two.
+        return lambda events: self._touched.add(root)
 
     def _capture(self, event: Any) -> None:
         self._captured.append(event.update)
@@ -284,6 +296,7 @@ class Room:
         if len(new) > MAX_NEW_CLIENTS or len(known) + len(new) > MAX_CLIENTS:
             raise Refused("too_many_clients")
         before = len(self._captured)
+        self._touched.clear()
         try:
             with self.doc.transaction(origin=peer.user_id):
                 self.doc.apply_update(update)
@@ -315,29 +328,35 @@ class Room:
         return set(self._state())
 
     def _schema_problem(self) -> str | None:
+        """What is wrong with the document's shape after an update, looking only at the roots it
+        changed (typing in the name or description costs nothing here)."""
         doc = self.doc
         if set(doc.keys()) - set(schema.ROOTS):
             return "unknown_root"
-        lines = doc.get("lines", type=Array)
-        steps = doc.get("steps", type=Array)
-        if len(lines) > MAX_LINES or len(steps) > MAX_STEPS:
-            return "too_many_items"
-        for item in lines:
-            if not isinstance(item, Map) or any(isinstance(value, Map | Array | Text) for value in item.values()):
-                return "bad_line"
-        for item in steps:
-            if not isinstance(item, Map):
-                return "bad_step"
-            for key, value in item.items():
-                if isinstance(value, Map | Array) or (isinstance(value, Text) and key != "text"):
+        if "lines" in self._touched:
+            lines = doc.get("lines", type=Array)
+            if len(lines) > MAX_LINES:
+                return "too_many_items"
+            for item in lines:
+                if not isinstance(item, Map) or any(isinstance(value, Map | Array | Text) for value in item.values()):
+                    return "bad_line"
+        if "steps" in self._touched:
+            steps = doc.get("steps", type=Array)
+            if len(steps) > MAX_STEPS:
+                return "too_many_items"
+            for item in steps:
+                if not isinstance(item, Map):
                     return "bad_step"
-        meta = doc.get("meta", type=Map)
-        for key, value in meta.items():
-            if key == "categories":
-                if not isinstance(value, Map) or len(value) > 100:
+                for key, value in item.items():
+                    if isinstance(value, Map | Array) or (isinstance(value, Text) and key != "text"):
+                        return "bad_step"
+        if "meta" in self._touched:
+            for key, value in doc.get("meta", type=Map).items():
+                if key == "categories":
+                    if not isinstance(value, Map) or len(value) > 100:
+                        return "bad_meta"
+                elif isinstance(value, Map | Array | Text):
                     return "bad_meta"
-            elif isinstance(value, Map | Array | Text):
-                return "bad_meta"
         return None
 
     async def _reload(self, *, keep: list[bytes]) -> None:

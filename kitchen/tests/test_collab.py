@@ -361,3 +361,71 @@ def test_the_sweep_is_on_beat():
     assert task.task == "kitchen.tasks.write_back_documents"
     assert task.interval.every == 60
     assert task.expire_seconds == 60
+
+
+# -- the room's checks of a client's update ------------------------------------------------------
+
+
+class FakePeer:
+    user_id = 1
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def put(self, frame: bytes) -> None:
+        self.sent.append(frame)
+
+
+def foreign_update(build) -> bytes:
+    doc = Doc()
+    build(doc)
+    return doc.get_update()
+
+
+@pytest.mark.parametrize(
+    ("build", "kind"),
+    [
+        (lambda d: d.__setitem__("evil", Text("x")), "unknown_root"),
+        (lambda d: d.__setitem__("lines", Array(["a string"])), "bad_line"),
+        (lambda d: d.__setitem__("lines", Array([Map({"id": "x", "ingredient": Map({"a": 1})})])), "bad_line"),
+        (lambda d: d.__setitem__("steps", Array([Map({"id": "x", "pos": Text("a")})])), "bad_step"),
+        (lambda d: d.__setitem__("meta", Map({"servings": Array([1])})), "bad_meta"),
+        (lambda d: d.__setitem__("meta", Map({"categories": Text("1")})), "bad_meta"),
+        (lambda d: d.__setitem__("lines", Array([Map({"id": str(i)}) for i in range(501)])), "too_many_items"),
+    ],
+)
+async def test_the_room_refuses_updates_that_break_the_documents_shape(build, kind):
+    from kitchen.collab.room import Refused, Room
+
+    room = Room(1, lambda room: None)
+    with pytest.raises(Refused) as refused:
+        room._apply_client(foreign_update(build), FakePeer())
+    assert refused.value.kind == kind
+    assert refused.value.rebuild  # it reached the document: the room reloads from storage
+
+
+async def test_the_room_takes_a_well_formed_update_and_returns_its_own_encoding():
+    from kitchen.collab.room import Room
+
+    room = Room(1, lambda room: None)
+    client = schema.new_doc()
+    client.apply_update(room.doc.get_update())
+    updates: list[bytes] = []
+    client.observe(lambda event: updates.append(event.update))
+    client.get("lines", type=Array).append(Map({"id": "l", "ingredient": "Salt", "quantity": "1", "pos": "a0"}))
+    changes = room._apply_client(updates[0], FakePeer())
+    assert len(changes) == 1
+    assert schema.read(room.doc)["lines"][0]["ingredient"] == "Salt"
+    assert room._apply_client(updates[0], FakePeer()) == []  # a repeat changes nothing
+
+
+async def test_an_update_that_does_not_decode_never_touches_the_document():
+    from kitchen.collab.room import Refused, Room
+
+    room = Room(1, lambda room: None)
+    before = room.doc.get_update()
+    with pytest.raises(Refused) as refused:
+        room._apply_client(b"\x05\xff\xff\x00", FakePeer())
+    assert refused.value.kind == "undecodable_update"
+    assert not refused.value.rebuild
+    assert room.doc.get_update() == before
