@@ -98,6 +98,7 @@ class Room:
         self._ahead: dict[int, int] = {}  # first -> last of applied ranges beyond self.seq
         self._captured: list[bytes] = []
         self._touched: set[str] = set()  # the structured roots an update being applied changed
+        self._known_clients: set[int] = set()  # Yjs client ids the document holds (a cache)
         self._observe(self.doc)
         self._queue: list[tuple[bytes, Peer]] = []
         self._step1: list[tuple[bytes, Peer]] = []
@@ -291,9 +292,11 @@ class Room:
             vector = frames.state_vector(get_state(update))
         except (ValueError, Malformed):
             raise Refused("undecodable_update") from None
-        known = self._clients()
-        new = [client for client in vector if client not in known]
-        if len(new) > MAX_NEW_CLIENTS or len(known) + len(new) > MAX_CLIENTS:
+        new = [client for client in vector if client not in self._known_clients]
+        if new:  # the cache may be behind (other processes' updates): ask the document
+            self._known_clients = set(self._state())
+            new = [client for client in vector if client not in self._known_clients]
+        if len(new) > MAX_NEW_CLIENTS or len(self._known_clients) + len(new) > MAX_CLIENTS:
             raise Refused("too_many_clients")
         before = len(self._captured)
         self._touched.clear()
@@ -323,9 +326,6 @@ class Room:
 
     def _state(self) -> dict[int, int]:
         return frames.state_vector(self.doc.get_state())
-
-    def _clients(self) -> set[int]:
-        return set(self._state())
 
     def _schema_problem(self) -> str | None:
         """What is wrong with the document's shape after an update, looking only at the roots it

@@ -429,3 +429,22 @@ async def test_an_update_that_does_not_decode_never_touches_the_document():
     assert refused.value.kind == "undecodable_update"
     assert not refused.value.rebuild
     assert room.doc.get_update() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_append_outside_a_transaction_stores_in_order_with_users():
+    # (on PostgreSQL this is the one-statement path every live edit takes)
+    recipe = a_recipe()
+    user = ChefFactory().user
+    store.document_get_or_build(recipe_id=recipe.pk)
+    assert store.document_append(recipe_id=recipe.pk, updates=[(b"\x00\x00", user.pk), (b"\x00\x01", None)]) == (1, 2)
+    assert store.document_append(recipe_id=recipe.pk, updates=[(b"\x00\x02", None)]) == (3, 3)
+    rows = list(RecipeDocumentUpdate.objects.filter(document__recipe=recipe).values_list("seq", "update", "user_id"))
+    assert [(seq, bytes(update), user_id) for seq, update, user_id in rows] == [
+        (1, b"\x00\x00", user.pk),
+        (2, b"\x00\x01", None),
+        (3, b"\x00\x02", None),
+    ]
+    assert RecipeDocument.objects.get(recipe=recipe).last_seq == 3
+    with pytest.raises(RecipeDocument.DoesNotExist):
+        store.document_append(recipe_id=10**9, updates=[(b"\x00\x00", None)])
