@@ -271,6 +271,10 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(var_dir() / "media"))
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", default=50, minimum=1, maximum=10_000) * 1024 * 1024
 # Records written per transaction (the import's cursor commits with each batch).
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=500, minimum=1, maximum=20_000)
+
+# Co-editing (kitchen/collab): a document's stored updates are folded into its snapshot every
+# this many, so opening a recipe reads one snapshot and at most this many updates.
+COLLAB_COMPACT_EVERY = env_int("COLLAB_COMPACT_EVERY", default=1000, minimum=10, maximum=100_000)
 IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", default=10, minimum=1, maximum=120)
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_MB", default=5, minimum=1, maximum=100) * 1024 * 1024
 # Networks a recipe URL may point into although private (loopback, LAN): none, unless listed (CIDRs).

@@ -126,7 +126,7 @@ def recipe_update(
     if categories is not None:
         recipe.categories.set(categories)
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
-    if lines is not None or "servings" in fields or from_document:  # nothing else changes what it costs
+    if lines is not None or "servings" in fields:  # nothing else changes what it costs
         recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)

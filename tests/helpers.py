@@ -58,6 +58,7 @@ def stack_env() -> dict[str, str]:
         EMAIL_BACKEND=os.environ.get("EMAIL_BACKEND", ""),
         SIGNUP="invite",  # production's default is closed; the browser signs up with an invitation
         IMPORT_FETCH_TIMEOUT="2",  # generated URLs (the API fuzz) fail fast
+        COLLAB_COMPACT_EVERY="200",  # a test reaches a compaction at a typist's pace
     )
 
 

@@ -308,7 +308,7 @@ def test_a_late_joiner_receives_about_the_document_not_its_history(live_server_u
     _, recipe, cookie = owner_and_recipe
     a = YClient(live_server_url, recipe.pk, cookie).wait_synced()
     text = a.doc.get("description", type=Text)
-    for i in range(530):  # more than one compaction's worth, at a typist's pace (the socket limits the rate)
+    for i in range(530):  # more than two compactions' worth (every 200 here), at a typist's pace
         text.insert(0, f"{i % 10}")
         if i % 50 == 0:
             del text[0:1]
@@ -320,7 +320,7 @@ def test_a_late_joiner_receives_about_the_document_not_its_history(live_server_u
     assert late.content() == a.content()
     size = len(late.doc.get_update())
     assert late.received_sync_bytes <= 1.2 * size + 64, (late.received_sync_bytes, size)
-    assert RecipeDocument.objects.get(recipe=recipe).snapshot_seq >= 500  # the log was folded into the snapshot
+    assert RecipeDocument.objects.get(recipe=recipe).snapshot_seq >= 400  # the log was folded into the snapshot
     a.close()
     late.close()
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.conf import settings
 from pycrdt import Array, Doc, Map, Text, get_state, merge_updates
 
 from core.db import database_call
@@ -519,7 +520,7 @@ class Room:
             self._first_unwritten = now
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_back_soon(), name=f"collab-write-back-{self.recipe_id}")
-        if not self._compacting and last - self._snapshot_seq >= store.COMPACT_EVERY:
+        if not self._compacting and last - self._snapshot_seq >= settings.COLLAB_COMPACT_EVERY:
             self._compacting = True
             self._tasks.append(asyncio.create_task(self._compact()))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -32,7 +33,6 @@ from kitchen.models import (
 
 logger = logging.getLogger(__name__)
 
-COMPACT_EVERY = 500  # stored updates after the snapshot before they are folded into it
 NAME_MAX = 200
 NOTE_MAX = 200
 ID_MAX = 64  # RecipeIngredient.doc_id, Step.doc_id
@@ -444,27 +444,49 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
             .values_list("user_id", flat=True)
             .first()
         )
-        services.recipe_update(
-            recipe=recipe,
-            fields=plan.fields,
-            categories=plan.categories,
-            lines=[
-                services.LineInput(
-                    ingredient=ingredient, quantity=quantity, unit=line["unit"], note=line["note"], doc_id=line["id"]
-                )
-                for line, ingredient, quantity in plan.lines
-            ],
-            steps=[services.StepInput(text=step["text"], doc_id=step["id"]) for step in plan.steps],
-            by=User.objects.filter(pk=author).first() if author else None,
-            from_document=True,
-        )
+        # Only what differs from the rows is written: typing in the name rewrites no line.
+        fields = {name: value for name, value in plan.fields.items() if getattr(recipe, name) != value}
+        lines = [
+            services.LineInput(
+                ingredient=ingredient, quantity=quantity, unit=line["unit"], note=line["note"], doc_id=line["id"]
+            )
+            for line, ingredient, quantity in plan.lines
+        ]
+        current_lines = [
+            services.LineInput(
+                ingredient=row.ingredient, quantity=row.quantity, unit=row.unit, note=row.note, doc_id=row.doc_id
+            )
+            for row in recipe.recipe_ingredients.select_related("ingredient").order_by("position")
+        ]
+        steps = [services.StepInput(text=step["text"], doc_id=step["id"]) for step in plan.steps]
+        current_steps = [
+            services.StepInput(text=row.text, doc_id=row.doc_id) for row in recipe.steps.order_by("position")
+        ]
+        same_categories = {c.pk for c in plan.categories} == set(recipe.categories.values_list("pk", flat=True))
+        categories = None if same_categories else plan.categories
+        changed = fields or categories is not None or lines != current_lines or steps != current_steps
+        if changed:
+            services.recipe_update(
+                recipe=recipe,
+                fields=fields,
+                categories=categories,
+                lines=lines if lines != current_lines else None,
+                steps=steps if steps != current_steps else None,
+                by=User.objects.filter(pk=author).first() if author else None,
+                from_document=True,
+            )
         unread = {line["id"]: _line_text(line) for line in content["lines"] if line["id"] in plan.unread}
         if list(recipe.unparsed_ingredients) != list(unread.values()):
             Recipe.objects.filter(pk=recipe_id).update(unparsed_ingredients=list(unread.values()))
         report = plan.report(stored.last_seq)
         RecipeDocument.objects.filter(pk=document.pk).update(written_seq=stored.last_seq, report=report)
-        transaction.on_commit(lambda: publish_report(recipe_id=recipe_id, report=report), robust=True)
-    return WriteBack(seq=stored.last_seq, written=True, report=report)
+        if changed or _findings(report) != _findings(document.report):
+            transaction.on_commit(lambda: publish_report(recipe_id=recipe_id, report=report), robust=True)
+    return WriteBack(seq=stored.last_seq, written=bool(changed), report=report)
+
+
+def _findings(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in report.items() if key != "seq"}
 
 
 def publish_report(*, recipe_id: int, report: dict[str, Any]) -> None:
@@ -597,7 +619,7 @@ def documents_behind(*, limit: int = 500) -> list[int]:
     quiet = timezone.now() - timedelta(seconds=SWEEP_QUIET_SECONDS)
     return list(
         RecipeDocument.objects.filter(
-            Q(last_seq__gt=F("written_seq")) | Q(last_seq__gte=F("snapshot_seq") + COMPACT_EVERY)
+            Q(last_seq__gt=F("written_seq")) | Q(last_seq__gte=F("snapshot_seq") + settings.COLLAB_COMPACT_EVERY)
         )
         .annotate(newest=Max("updates__created_at"))
         .filter(Q(newest__lt=quiet) | Q(newest__isnull=True))
@@ -607,5 +629,5 @@ def documents_behind(*, limit: int = 500) -> list[int]:
 
 def document_compact_if_due(*, recipe_id: int) -> None:
     row = RecipeDocument.objects.filter(recipe_id=recipe_id).values("last_seq", "snapshot_seq").first()
-    if row is not None and row["last_seq"] - row["snapshot_seq"] >= COMPACT_EVERY:
+    if row is not None and row["last_seq"] - row["snapshot_seq"] >= settings.COLLAB_COMPACT_EVERY:
         document_compact(recipe_id=recipe_id)
