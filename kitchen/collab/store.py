@@ -429,7 +429,9 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
         recipe = Recipe.objects.select_for_update().filter(pk=recipe_id).first()
         if recipe is None:
             return None
-        document = RecipeDocument.objects.select_for_update().filter(recipe_id=recipe_id).first()
+        # Not the document's row lock: every edit's append takes it, and would wait on this work.
+        # The recipe's row lock above orders write-backs and changes from elsewhere.
+        document = RecipeDocument.objects.filter(recipe_id=recipe_id).first()
         if document is None:
             return None
         stored = document_stored(recipe_id=recipe_id)
@@ -479,7 +481,9 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
         if list(recipe.unparsed_ingredients) != list(unread.values()):
             Recipe.objects.filter(pk=recipe_id).update(unparsed_ingredients=list(unread.values()))
         report = plan.report(stored.last_seq)
-        RecipeDocument.objects.filter(pk=document.pk).update(written_seq=stored.last_seq, report=report)
+        RecipeDocument.objects.filter(pk=document.pk, written_seq__lt=stored.last_seq).update(
+            written_seq=stored.last_seq, report=report
+        )
         if changed or _findings(report) != _findings(document.report):
             transaction.on_commit(lambda: publish_report(recipe_id=recipe_id, report=report), robust=True)
     return WriteBack(seq=stored.last_seq, written=bool(changed), report=report)
@@ -556,6 +560,9 @@ def version_save(*, recipe_id: int, reason: str = RecipeVersion.Reason.EDITS) ->
         return None
     doc = stored.doc()
     with transaction.atomic():
+        # Locks in the order every writer takes them, the recipe's row first: a version row's
+        # foreign key is checked at commit, with a share lock on the recipe.
+        Recipe.objects.select_for_update().filter(pk=recipe_id).exists()
         document = RecipeDocument.objects.select_for_update().get(recipe_id=recipe_id)
         version, created = RecipeVersion.objects.get_or_create(
             recipe_id=recipe_id,
