@@ -53,3 +53,37 @@ def test_the_admin_pages_load(admin_client):
     urls += ["/admin/chat/room/", "/admin/accounts/apitoken/", "/admin/kitchen/recipe/add/"]
     for url in urls:
         assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_a_recipe_saved_in_the_admin_reaches_its_shared_document(admin_client):
+    from decimal import Decimal
+
+    from kitchen.collab import schema, store
+    from kitchen.models import Recipe, RecipeCompletion
+    from kitchen.tests.factories import IngredientFactory, RecipeFactory, RecipeIngredientFactory
+
+    recipe = RecipeFactory(name="Gratin", status=Recipe.Status.DRAFT)
+    line = RecipeIngredientFactory(recipe=recipe, ingredient=IngredientFactory(name="Potato"), quantity=Decimal(1))
+    store.document_get_or_build(recipe_id=recipe.pk)
+    line.refresh_from_db()
+    # When staff rename it, change the line's quantity and complete it in the admin
+    response = admin_client.post(
+        f"/admin/kitchen/recipe/{recipe.pk}/change/",
+        {
+            "name": "Gratin dauphinois", "description": "", "owner": recipe.owner.pk, "servings": 4,
+            "prep_time": 30, "difficulty": "medium", "status": "completed",
+            "recipe_ingredients-TOTAL_FORMS": 1, "recipe_ingredients-INITIAL_FORMS": 1,
+            "recipe_ingredients-0-id": line.pk, "recipe_ingredients-0-recipe": recipe.pk,
+            "recipe_ingredients-0-ingredient": line.ingredient.pk, "recipe_ingredients-0-quantity": "2.5",
+            "recipe_ingredients-0-unit": "kg", "recipe_ingredients-0-note": "", "recipe_ingredients-0-position": 1,
+            "steps-TOTAL_FORMS": 0, "steps-INITIAL_FORMS": 0,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    # Then the document holds the change, the line keeps its id, and the completion is recorded
+    content = schema.read(store.document_stored(recipe_id=recipe.pk).doc())
+    assert content["name"] == "Gratin dauphinois"
+    assert content["meta"]["status"] == "completed"
+    assert [(item["id"], item["quantity"], item["unit"]) for item in content["lines"]] == [(line.doc_id, "2.5", "kg")]
+    assert RecipeCompletion.objects.filter(recipe=recipe).count() == 1
