@@ -19,7 +19,7 @@ from core.realtime.consumers import (
 )
 from kitchen.collab import frames
 from kitchen.collab.room import Room, rooms
-from kitchen.collab.store import document_get_or_build
+from kitchen.collab.store import document_get_or_build, document_report
 from kitchen.pricing.services import PRICES_TOPIC, recipe_topic
 from kitchen.selectors import DocumentAccess, recipe_access, recipe_cost_now, recipe_document_access
 
@@ -36,9 +36,11 @@ class PriceConsumer(SignedInTopicsConsumer):
 
 
 class RecipeLiveConsumer(SignedInTopicsConsumer):
-    """/ws/recipes/<id>/live/: the recipe's cost as prices and lines change, for chefs who may see it.
+    """/ws/recipes/<id>/live/: the recipe's cost as prices and lines change, for chefs who may see it,
+    and what the last write-back of its shared document could not take (`document_report`).
 
-    The socket starts with the cost now; a {"type": "cost"} frame asks for it again (after a resync).
+    The socket starts with the cost now and the last report; a {"type": "cost"} frame asks for the
+    cost again (after a resync).
     """
 
     recipe_id: int
@@ -54,6 +56,9 @@ class RecipeLiveConsumer(SignedInTopicsConsumer):
 
     async def joined(self, user: Any) -> None:
         await self._send_cost()
+        report = await database_call(document_report)(recipe_id=self.recipe_id)
+        if report:
+            await self.send_json({"type": "document_report", "recipe": self.recipe_id, **report})
 
     async def handle(self, payload: dict[str, Any]) -> None:
         if payload["type"] != "cost":

@@ -178,8 +178,12 @@ def test_invalid_content_is_not_written_back_and_is_reported(live_server_url, ow
 
 
 def test_refusals_are_close_codes_the_client_sees(live_server_url, session_cookie):
+    from websockets.exceptions import InvalidStatus
+
     recipe = recipe_with_rows()
     stranger = ChefFactory(user__username="collab-stranger").user
+    with pytest.raises(InvalidStatus):  # another site's page, with the owner's cookie
+        YClient(live_server_url, recipe.pk, session_cookie(recipe.owner.user), origin="https://evil.example.com")
     assert YClient(live_server_url, recipe.pk, None).wait_closed() == 4401
     assert YClient(live_server_url, recipe.pk, session_cookie(stranger)).wait_closed() == 4403
     assert YClient(live_server_url, 999999999, session_cookie(stranger)).wait_closed() == 4404

@@ -493,6 +493,12 @@ def _findings(report: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in report.items() if key != "seq"}
 
 
+def document_report(*, recipe_id: int) -> dict[str, Any] | None:
+    """The last write-back's findings for the recipe's document (None before any write-back)."""
+    report = RecipeDocument.objects.filter(recipe_id=recipe_id).values_list("report", flat=True).first()
+    return report if report and "seq" in report else None
+
+
 def publish_report(*, recipe_id: int, report: dict[str, Any]) -> None:
     from core.realtime.hub import encode
     from kitchen.pricing.services import recipe_topic
