@@ -42,14 +42,11 @@ class RecipeAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     inlines = [RecipeIngredientInline, StepInline]
 
-    def save_model(self, request, obj, form, change) -> None:
-        obj._was_draft = not change or Recipe.objects.filter(pk=obj.pk, status=Recipe.Status.DRAFT).exists()
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        recipe = form.instance
-        recipe_saved_elsewhere(recipe=recipe, was_draft=getattr(recipe, "_was_draft", False), by=request.user)
+        # A completion is a change from draft (the status the form was loaded with) to completed.
+        was_draft = change and form.initial.get("status") == Recipe.Status.DRAFT
+        recipe_saved_elsewhere(recipe=form.instance, was_draft=was_draft, by=request.user)
 
 
 @admin.register(Ingredient)

@@ -21,25 +21,22 @@ def _recipe_deleted(instance: Recipe, **kwargs) -> None:
 
 
 def _collaborators_changed(instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    """A chef taken off a recipe's collaborators (service or admin) loses edit access at once."""
+    """A chef taken off a recipe's collaborators (service or admin) loses edit access at once: the
+    recipe's rooms re-check the named users after commit (a user still allowed keeps the socket)."""
     from kitchen.collab.store import document_control_on_commit
 
+    if action not in ("post_remove", "pre_clear"):
+        return
     if reverse:  # chef.shared_recipes changed: instance is the chef
-        if action in ("post_remove", "post_clear"):
-            recipe_ids = pk_set if action == "post_remove" else getattr(instance, "_recipes_before_clear", set())
-            for recipe_id in recipe_ids or ():
-                document_control_on_commit(recipe_id=recipe_id, event={"access": [instance.user_id]})
-        elif action == "pre_clear":
-            instance._recipes_before_clear = set(instance.shared_recipes.values_list("pk", flat=True))
+        recipe_ids = pk_set if action == "post_remove" else set(instance.shared_recipes.values_list("pk", flat=True))
+        for recipe_id in recipe_ids or ():
+            document_control_on_commit(recipe_id=recipe_id, event={"access": [instance.user_id]})
         return
     if action == "pre_clear":
-        instance._collaborators_before_clear = list(instance.collaborators.values_list("user_id", flat=True))
-    elif action == "post_clear":
-        users = getattr(instance, "_collaborators_before_clear", [])
-        if users:
-            document_control_on_commit(recipe_id=instance.pk, event={"access": users})
-    elif action == "post_remove" and pk_set:
-        users = list(Chef.objects.filter(pk__in=pk_set).values_list("user_id", flat=True))
+        users = list(instance.collaborators.values_list("user_id", flat=True))
+    else:
+        users = list(Chef.objects.filter(pk__in=pk_set or ()).values_list("user_id", flat=True))
+    if users:
         document_control_on_commit(recipe_id=instance.pk, event={"access": users})
 
 

@@ -228,6 +228,12 @@ def test_removing_a_collaborator_closes_their_sockets(live_server_url, owner_and
     a.pump(0.3)
     recipe_collaborators_set(recipe=Recipe.objects.get(pk=recipe.pk), collaborators=[])
     assert a.wait_closed() == 4403
+    # and so does clearing the list (the admin's way), and taking the recipe off the chef's side
+    for take_off in (lambda: recipe.collaborators.clear(), lambda: helper.shared_recipes.remove(recipe)):
+        recipe.collaborators.add(helper)
+        b = YClient(live_server_url, recipe.pk, session_cookie(helper.user)).wait_synced()
+        take_off()
+        assert b.wait_closed() == 4403
 
 
 def test_presence_carries_the_session_user_and_goes_when_the_socket_closes(
