@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -198,3 +200,13 @@ def ws_close_code(url: str, headers: dict[str, str] | None = None) -> int | None
         except ConnectionClosed as closed:
             return closed.rcvd.code if closed.rcvd else None
     raise AssertionError(f"{url} sent a message instead of closing")
+
+
+T = TypeVar("T")
+
+
+def off_the_loop(function: Callable[[], T]) -> T:
+    """Run `function` in a thread of its own. In the e2e run Playwright's sync API keeps an event
+    loop running in the test's thread, where Django's test client (async_to_sync) cannot run."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()

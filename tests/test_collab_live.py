@@ -11,7 +11,7 @@ from pycrdt import Array, Map, Text
 from kitchen.models import Recipe, RecipeDocument, RecipeDocumentUpdate
 from kitchen.tests.factories import ChefFactory, IngredientFactory, RecipeFactory, RecipeIngredientFactory, StepFactory
 from tests.collab_client import YClient
-from tests.helpers import wait_for
+from tests.helpers import off_the_loop, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -137,9 +137,13 @@ def test_an_api_change_reaches_open_editors_and_keeps_their_edits(live_server_ur
     a = YClient(live_server_url, recipe.pk, cookie).wait_synced()
     a.doc.get("description", type=Text).insert(0, "Chef's note. ")
     a.pump(0.3)
-    api = Client()
-    api.force_login(user)
-    response = api.patch(f"/api/recipes/{recipe.pk}", {"name": "Tatin", "servings": 6}, content_type="application/json")
+
+    def patch():
+        api = Client()
+        api.force_login(user)
+        return api.patch(f"/api/recipes/{recipe.pk}", {"name": "Tatin", "servings": 6}, content_type="application/json")
+
+    response = off_the_loop(patch)
     assert response.status_code == 200, response.content
     a.wait(lambda: a.content()["name"] == "Tatin" and a.content()["meta"]["servings"] == 6, what="the API change")
     assert a.content()["description"].startswith("Chef's note. ")
@@ -419,10 +423,14 @@ def test_completion_and_cost_reach_open_editors(live_server_url, owner_and_recip
     assert (first_cost["total"], cost["total"]) == ("0.20", "0.40")
     report = next_event("document_report")
     assert report["invalid"] == {}
+
     # When the owner marks it completed with the page's button, every editor sees the status
-    web = Client()
-    web.force_login(user)
-    response = web.post(f"/recipes/{recipe.pk}/complete/")
+    def complete():
+        web = Client()
+        web.force_login(user)
+        return web.post(f"/recipes/{recipe.pk}/complete/")
+
+    response = off_the_loop(complete)
     assert response.status_code in (200, 302)
     a.wait(lambda: a.content()["meta"]["status"] == "completed", what="the completed status")
     from kitchen.models import RecipeCompletion

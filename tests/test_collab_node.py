@@ -4,6 +4,7 @@ socket, beside a Python (pycrdt) client: join, sync, edit both ways, presence, r
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from pycrdt import Text
@@ -17,14 +18,20 @@ from tests.test_collab_live import recipe_with_rows
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def run(loop: asyncio.AbstractEventLoop, coroutine):
-    return loop.run_until_complete(coroutine)
+def run(loop: asyncio.AbstractEventLoop, coroutine, timeout: float = 60):
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
 
 
 @pytest.fixture
 def loop():
+    """An event loop in a thread of its own for the Node client's process and pipes (in the e2e run,
+    Playwright's sync API already runs a loop in the test's thread)."""
     loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="node-client-loop", daemon=True)
+    thread.start()
     yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
     loop.close()
 
 
