@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -107,7 +107,7 @@ class Room:
         self._remote_early: list[bytes] = []
         self.loaded = asyncio.Event()
         self._load_error: BaseException | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()  # the room's own tasks, cancelled when it stops
         self._on_empty = on_empty
         self._unload: asyncio.TimerHandle | None = None
         self.presence: dict[int, Presence] = {}
@@ -141,17 +141,21 @@ class Room:
         early, self._remote_early = self._remote_early, []
         for frame in early:
             self._remote(frame)
-        self._tasks = [
-            asyncio.create_task(self._run(), name=f"collab-room-{self.recipe_id}"),
-            asyncio.create_task(self._poll(), name=f"collab-poll-{self.recipe_id}"),
-        ]
-        await apublish_raw(self.topic, frames.remote_query(self.origin))
+        self._spawn(self._run())
+        self._spawn(self._poll())
+        await self._publish(frames.remote_query(self.origin))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         self.closed = True
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         with contextlib.suppress(Exception):
@@ -408,11 +412,9 @@ class Room:
         elif remote.kind == "Q":
             mine = [(c, e.clock, e.state) for c, e in self.presence.items() if not isinstance(e.owner, bytes)]
             if mine:
-                task = asyncio.create_task(self._publish(frames.remote_awareness(self.origin, frames.awareness(mine))))
-                self._tasks.append(task)
+                self._spawn(self._publish(frames.remote_awareness(self.origin, frames.awareness(mine))))
         elif remote.kind == "C":
-            task = asyncio.create_task(self._control(json.loads(remote.message)))
-            self._tasks.append(task)
+            self._spawn(self._control(json.loads(remote.message)))
 
     def _remote_update(self, remote: frames.Remote) -> None:
         if remote.last <= self.seq or remote.first in self._ahead:
@@ -522,7 +524,7 @@ class Room:
             self._writer = asyncio.create_task(self._write_back_soon(), name=f"collab-write-back-{self.recipe_id}")
         if not self._compacting and last - self._snapshot_seq >= settings.COLLAB_COMPACT_EVERY:
             self._compacting = True
-            self._tasks.append(asyncio.create_task(self._compact()))
+            self._spawn(self._compact())
 
     async def _write_back_soon(self) -> None:
         while True:
@@ -581,8 +583,7 @@ class Room:
         if accepted:
             message = frames.awareness(accepted)
             self._to_local(message)  # the sender too: it is what keeps a lone client's connection alive
-            self._tasks.append(asyncio.create_task(self._publish(frames.remote_awareness(self.origin, message))))
-            self._tasks = [task for task in self._tasks if not task.done()]
+            self._spawn(self._publish(frames.remote_awareness(self.origin, message)))
 
     def _presence_state(self, peer: Peer, state: str) -> str | None:
         if state == "null":
