@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from kitchen.models import Category, Chef, Ingredient, IngredientPrice, Recipe, RecipeIngredient, Step
 from kitchen.pricing.providers import PriceQuote, ProviderError, configured_provider
 from kitchen.pricing.services import prices_record, prices_refresh_blocking
-from kitchen.services import recipe_saved_elsewhere
+from kitchen.services import recipe_delete, recipe_saved_elsewhere
 
 
 @admin.register(Chef)
@@ -41,6 +41,13 @@ class RecipeAdmin(admin.ModelAdmin):
     filter_horizontal = ["categories"]
     date_hierarchy = "updated_at"
     inlines = [RecipeIngredientInline, StepInline]
+
+    def delete_model(self, request, obj) -> None:
+        recipe_delete(recipe=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for recipe in queryset:
+            recipe_delete(recipe=recipe)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

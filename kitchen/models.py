@@ -219,6 +219,9 @@ class RecipeDocument(models.Model):
     written_seq = models.BigIntegerField(default=0)  # the newest seq written back to the rows
     # The last write-back's findings: fields it could not take, lines naming no known ingredient.
     report = models.JSONField(default=dict, blank=True)
+    # The rows' content when rows and document last agreed (build, write-back, change from
+    # elsewhere): a change made elsewhere applies to the document only what differs from it.
+    written_content = models.JSONField(default=dict, blank=True)
     # Users whose updates were folded into the snapshot since the last saved version.
     authors_pending = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -117,7 +117,9 @@ def recipe_update(
     unknown = set(fields) - set(RECIPE_FIELDS)
     if unknown:
         raise ValueError(f"not recipe fields: {sorted(unknown)}")
-    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()  # one change of a recipe at a time
+    # One change of a recipe at a time, each on top of the last: lock the row and read it again
+    # (a write-back may have committed since the caller loaded it).
+    recipe.refresh_from_db(from_queryset=Recipe.objects.select_for_update())
     was_draft = recipe.status == Recipe.Status.DRAFT
     for name, value in fields.items():
         setattr(recipe, name, value)
@@ -131,24 +133,10 @@ def recipe_update(
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)
     if not from_document:
-        _document_follow(recipe, fields=fields, categories=categories, lines=lines, steps=steps, by=by)
+        from kitchen.collab.store import document_apply_rows
+
+        document_apply_rows(recipe=recipe, user_id=by.pk if isinstance(by, User) else None)
     return recipe
-
-
-def _document_follow(
-    recipe: Recipe, *, fields: dict[str, Any], categories: Any, lines: Any, steps: Any, by: Any
-) -> None:
-    from kitchen.collab.store import document_apply_rows
-
-    parts = [name for name in ("name", "description") if name in fields]
-    if set(fields) - {"name", "description"} or categories is not None:
-        parts.append("meta")
-    if lines is not None:
-        parts.append("lines")
-    if steps is not None:
-        parts.append("steps")
-    if parts:
-        document_apply_rows(recipe=recipe, parts=tuple(parts), user_id=by.pk if isinstance(by, User) else None)
 
 
 def recipe_complete(*, recipe: Recipe, by: User | AnonymousUser | None) -> Recipe:
@@ -166,7 +154,9 @@ def _completion_record(*, recipe: Recipe, by: User | AnonymousUser | None) -> Re
 
 @transaction.atomic
 def recipe_delete(*, recipe: Recipe) -> None:
-    """Delete a recipe; its open editors are closed (4404) once that commits (kitchen/signals.py)."""
+    """Delete a recipe; its open editors are closed (4404) once that commits (kitchen/signals.py).
+    Its row is locked first, as every writer of a recipe does (a write-back in flight finishes first)."""
+    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()
     recipe.delete()
 
 
@@ -187,8 +177,4 @@ def recipe_saved_elsewhere(*, recipe: Recipe, was_draft: bool, by: User | Anonym
     recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)
-    document_apply_rows(
-        recipe=recipe,
-        parts=("name", "description", "meta", "lines", "steps"),
-        user_id=by.pk if isinstance(by, User) else None,
-    )
+    document_apply_rows(recipe=recipe, user_id=by.pk if isinstance(by, User) else None)

@@ -268,3 +268,88 @@ def _items_apply(array: Array, target: list[dict[str, Any]], *, text_keys: tuple
                 elif _text(existing.get(key)) != value:
                     existing[key] = value
         previous = wanted.get("pos") or previous
+
+
+# -- Changing a document by what changed in the rows ---------------------------------------------
+
+LINE_FIELDS = ("ingredient", "quantity", "unit", "note")
+
+
+def apply_changes(doc: Doc, base: Content, new: Content) -> None:
+    """Apply to the document what changed from `base` to `new` (the rows before and after a change
+    made elsewhere), and nothing else: a field the change did not touch keeps whatever editors
+    typed since, even if not yet written back. A field both changed ends with the rows' value.
+    Call inside a transaction."""
+    for root in ("name", "description"):
+        if base[root] != new[root]:
+            text_replace(doc.get(root, type=Text), new[root])
+    meta = doc.get("meta", type=Map)
+    for key in ("servings", "prep_time", "difficulty", "status"):
+        if base["meta"].get(key) != new["meta"].get(key):
+            meta[key] = new["meta"][key]
+    added = set(new["meta"].get("categories", [])) - set(base["meta"].get("categories", []))
+    removed = set(base["meta"].get("categories", [])) - set(new["meta"].get("categories", []))
+    if added or removed:
+        categories = meta.get("categories")
+        if not isinstance(categories, Map):
+            meta["categories"] = Map()
+            categories = meta["categories"]
+        for category in added:
+            categories[str(category)] = True
+        for category in removed:
+            if str(category) in categories:
+                del categories[str(category)]
+    _items_changes(doc.get("lines", type=Array), base["lines"], new["lines"], LINE_FIELDS, ())  # type: ignore[arg-type]
+    _items_changes(doc.get("steps", type=Array), base["steps"], new["steps"], (), ("text",))  # type: ignore[arg-type]
+
+
+def _items_changes(
+    array: Array,
+    base: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    fields: tuple[str, ...],
+    text_fields: tuple[str, ...],
+) -> None:
+    base_by = {item["id"]: item for item in base}
+    new_by = {item["id"]: item for item in new}
+    for index in range(len(array) - 1, -1, -1):  # gone from the rows: gone from the document
+        item = array[index]
+        if isinstance(item, Map) and _text(item.get("id")) in base_by and _text(item.get("id")) not in new_by:
+            del array[index]
+    in_doc = {_text(item.get("id")): item for item in array if isinstance(item, Map)}
+    for item_id, wanted in new_by.items():  # changed fields only
+        was, item = base_by.get(item_id), in_doc.get(item_id)
+        if was is None or item is None:
+            continue
+        for key in fields:
+            if was[key] != wanted[key]:
+                item[key] = wanted[key]
+        for key in text_fields:
+            if was[key] != wanted[key]:
+                current = item.get(key)
+                if isinstance(current, Text):
+                    text_replace(current, wanted[key])
+                else:
+                    item[key] = Text(wanted[key])
+    for position, wanted in enumerate(new):  # new in the rows: placed after the one before it
+        if wanted["id"] in base_by or wanted["id"] in in_doc:
+            continue
+        before = _pos_of(in_doc.get(new[position - 1]["id"])) if position else None
+        after = _pos_of(in_doc.get(new[position + 1]["id"])) if position + 1 < len(new) else None
+        fields_of = {key: wanted[key] for key in (*fields, "id")}
+        for key in text_fields:
+            fields_of[key] = Text(wanted[key])
+        fields_of["pos"] = position_between(before, after)
+        array.append(Map(fields_of))
+        in_doc[wanted["id"]] = array[len(array) - 1]
+
+
+def _pos_of(item: Map | None) -> str | None:
+    return _text(item.get("pos")) or None if item is not None else None
+
+
+def position_between(before: str | None, after: str | None) -> str:
+    try:
+        return str(generate_key_between(before, after))
+    except Exception:  # keys out of order or invalid (a client's): after the one before
+        return position_after(before)

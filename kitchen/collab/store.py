@@ -122,9 +122,7 @@ def document_get_or_build(*, recipe_id: int) -> RecipeDocument | None:
             schema.fill(doc, content)
             for text in recipe.unparsed_ingredients or []:  # lines an import could not read: kept
                 schema.apply_content(doc, _with_unparsed_line(schema.read(doc), str(text)), parts=("lines",))
-            return RecipeDocument.objects.create(
-                recipe=recipe, snapshot=doc.get_update(), report=_unknown_report(schema.read(doc))
-            )
+            return RecipeDocument.objects.create(recipe=recipe, snapshot=doc.get_update(), written_content=content)
     except IntegrityError:  # the other builder committed first
         return RecipeDocument.objects.filter(recipe_id=recipe_id).first()
 
@@ -135,10 +133,6 @@ def _with_unparsed_line(content: Content, text: str) -> Content:
     line["pos"] = schema.position_after(last)
     content["lines"].append(line)
     return content
-
-
-def _unknown_report(content: Content) -> dict[str, Any]:
-    return {"invalid": {}, "unknown_ingredients": [], "unread_lines": []}
 
 
 @dataclass
@@ -482,7 +476,7 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
             Recipe.objects.filter(pk=recipe_id).update(unparsed_ingredients=list(unread.values()))
         report = plan.report(stored.last_seq)
         RecipeDocument.objects.filter(pk=document.pk, written_seq__lt=stored.last_seq).update(
-            written_seq=stored.last_seq, report=report
+            written_seq=stored.last_seq, report=report, written_content=rows_content(recipe)
         )
         if changed or _findings(report) != _findings(document.report):
             transaction.on_commit(lambda: publish_report(recipe_id=recipe_id, report=report), robust=True)
@@ -509,52 +503,31 @@ def publish_report(*, recipe_id: int, report: dict[str, Any]) -> None:
 # -- Rows changed elsewhere: the document follows -----------------------------------------------
 
 
-def document_apply_rows(*, recipe: Recipe, parts: tuple[str, ...], user_id: int | None) -> None:
+def document_apply_rows(*, recipe: Recipe, user_id: int | None) -> None:
     """Bring the document in line with rows just changed by a form, the API, the admin, a restore
-    (call inside that change's transaction, with the recipe row locked). Only the named parts are
-    touched, and only where they differ, so concurrent edits elsewhere in the document survive.
-    A recipe without a document yet needs nothing: its first build reads the rows."""
+    (call inside that change's transaction, with the recipe row locked). Only what changed in the
+    rows since they and the document last agreed is applied, so what editors typed meanwhile (not
+    yet written back) survives. A recipe without a document needs nothing: its build reads the rows."""
     document = RecipeDocument.objects.filter(recipe=recipe).first()
     if document is None:
         return
     _ensure_doc_ids(recipe)
+    new = rows_content(recipe)
     stored = document_stored(recipe_id=recipe.pk)
     assert stored is not None
     doc = stored.doc()
-    current = schema.read(doc)
-    target = rows_content(recipe)
-    # Keep the positions lines and steps already have, so only real moves move.
-    target["lines"] = _keep_positions(current["lines"], target["lines"])
-    target["steps"] = _keep_positions(current["steps"], target["steps"])
-    if "lines" in parts:  # lines the rows cannot hold (unknown ingredient, bad quantity) stay
-        rows = {line["id"] for line in target["lines"]}
-        for line in current["lines"]:
-            if line["id"] not in rows and line["id"] in set(document.report.get("unread_lines", [])):
-                target["lines"].append(line)
-        target["lines"].sort(key=lambda line: (line["pos"], line["id"]))
     captured: list[bytes] = []
     subscription = doc.observe(lambda event: captured.append(event.update))
     with doc.transaction(origin="rows"):
-        schema.apply_content(doc, target, parts=parts)
+        schema.apply_changes(doc, document.written_content or new, new)
     doc.unobserve(subscription)
+    RecipeDocument.objects.filter(pk=document.pk).update(written_content=new)
     if not captured:
         return
     first, last = _append(recipe_id=recipe.pk, updates=[(update, user_id) for update in captured])
     RecipeDocument.objects.filter(pk=document.pk, written_seq=first - 1).update(written_seq=last)
     frame = frames.remote_update(first, last, merge_updates(*captured))
     transaction.on_commit(lambda: publish_raw(frames.topic(recipe.pk), frame), robust=True)
-
-
-def _keep_positions(current: list[Any], target: list[Any]) -> list[Any]:
-    known = {item["id"]: item["pos"] for item in current}
-    previous: str | None = None
-    for item in target:
-        pos = known.get(item["id"])
-        if pos is None or (previous is not None and pos <= previous):
-            pos = schema.position_after(previous)
-        item["pos"] = pos
-        previous = pos
-    return target
 
 
 # -- Versions -----------------------------------------------------------------------------------

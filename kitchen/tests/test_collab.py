@@ -448,3 +448,38 @@ def test_append_outside_a_transaction_stores_in_order_with_users():
     assert RecipeDocument.objects.get(recipe=recipe).last_seq == 3
     with pytest.raises(RecipeDocument.DoesNotExist):
         store.document_append(recipe_id=10**9, updates=[(b"\x00\x00", None)])
+
+
+@pytest.mark.django_db
+def test_a_change_elsewhere_keeps_what_editors_typed_and_has_not_been_written_back():
+    from kitchen.services import recipe_complete
+
+    recipe = a_recipe()
+    store.document_get_or_build(recipe_id=recipe.pk)
+
+    def typing(doc):
+        doc.get("meta", type=Map)["servings"] = 6
+        lines = doc.get("lines", type=Array)
+        lines[0]["quantity"] = "3"
+        lines.append(Map({"id": "new", "ingredient": "Salt", "quantity": "1", "unit": "g", "note": "", "pos": "b"}))
+        doc.get("description", type=Text).insert(0, "Thick.")
+
+    store.document_append(recipe_id=recipe.pk, updates=[(u, None) for u in edit(recipe.pk, typing)])
+    # When someone marks it completed before the write-back ran
+    recipe_complete(recipe=Recipe.objects.get(pk=recipe.pk), by=None)
+    content = schema.read(store.document_stored(recipe_id=recipe.pk).doc())
+    # Then the document takes the completion and keeps every unwritten edit
+    assert content["meta"]["status"] == "completed"
+    assert content["meta"]["servings"] == 6
+    assert [(line["ingredient"], line["quantity"]) for line in content["lines"]] == [("Leek", "3"), ("Salt", "1")]
+    assert content["description"] == "Thick."
+    # And a later change of a line in the rows changes only that line's changed field
+    recipe = Recipe.objects.get(pk=recipe.pk)
+    row = recipe.recipe_ingredients.get()
+    recipe_update(
+        recipe=recipe,
+        fields={},
+        lines=[LineInput(ingredient=row.ingredient, quantity=row.quantity, unit="kg", note=row.note)],
+    )
+    content = schema.read(store.document_stored(recipe_id=recipe.pk).doc())
+    assert [(line["quantity"], line["unit"]) for line in content["lines"]] == [("3", "kg"), ("1", "g")]
