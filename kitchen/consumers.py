@@ -7,6 +7,7 @@ from typing import Any
 
 from core.db import database_call
 from core.realtime.consumers import (
+    CLOSE_FLOOD,
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_TRY_AGAIN,
@@ -18,7 +19,7 @@ from core.realtime.consumers import (
     refuse,
 )
 from kitchen.collab import frames
-from kitchen.collab.room import Room, rooms
+from kitchen.collab.room import Refused, Room, rooms
 from kitchen.collab.store import document_get_or_build, document_report
 from kitchen.pricing.services import PRICES_TOPIC, recipe_topic
 from kitchen.selectors import DocumentAccess, recipe_access, recipe_cost_now, recipe_document_access
@@ -78,6 +79,7 @@ async def document_access(user_id: int, recipe_id: int) -> DocumentAccess:
 
 AWARENESS_FRAME = bytes((frames.AWARENESS,))
 AWARENESS_RATE, AWARENESS_BURST = 30.0, 60.0
+SYNC_REQUEST_RATE, SYNC_REQUEST_BURST = 1.0, 5.0
 
 
 class RecipeDocumentConsumer(BinarySocketConsumer):
@@ -116,9 +118,13 @@ class RecipeDocumentConsumer(BinarySocketConsumer):
         await self.accept()
         self.start_outbox()
         self._awareness = Bucket(AWARENESS_RATE, AWARENESS_BURST)
+        self._sync_requests = Bucket(SYNC_REQUEST_RATE, SYNC_REQUEST_BURST)
         try:
             room = await rooms().get(recipe_id)
             await room.add(self)
+        except Refused:  # this user has too many sockets on the recipe already
+            await self.close_with(CLOSE_FLOOD)
+            return
         except Exception:
             logger.exception("recipe %s: could not open its document", recipe_id)
             await self.close_with(CLOSE_TRY_AGAIN)
@@ -149,6 +155,9 @@ class RecipeDocumentConsumer(BinarySocketConsumer):
         if isinstance(message, frames.Awareness):
             self.room.awareness(self, message.payload)
             return
+        if message.sub == frames.STEP1 and not self._sync_requests.take():
+            # Each answer encodes the whole document: a client asks once per connection.
+            raise Incident("too_many_sync_requests")
         writes = message.sub != frames.STEP1 and message.payload != frames.EMPTY_UPDATE
         if not self.can_edit and writes and not self._read_only_told:
             self._read_only_told = True

@@ -312,10 +312,41 @@ def test_a_flood_closes_the_socket(live_server_url, owner_and_recipe):
     _, recipe, cookie = owner_and_recipe
     a = YClient(live_server_url, recipe.pk, cookie).wait_synced()
     for _ in range(500):
-        a.send(b"\x00\x00\x01\x00")  # step 1 with an empty state vector
+        a.send(b"\x00\x02\x02\x00\x00")  # an empty update: cheap, but a frame all the same
         if a.close_code is not None:
             break
     assert a.wait_closed() == 4429
+
+
+def test_a_reader_who_keeps_sending_updates_is_closed(live_server_url, owner_and_recipe, session_cookie):
+    _, recipe, _ = owner_and_recipe
+    Recipe.objects.filter(pk=recipe.pk).update(status=Recipe.Status.COMPLETED)
+    reader = YClient(live_server_url, recipe.pk, session_cookie(ChefFactory().user)).wait_synced()
+    name = reader.doc.get("name", type=Text)
+    for i in range(12):
+        name.insert(0, f"{i}")
+        reader.pump(0.02)
+    assert reader.wait_closed() == 4400
+
+
+def test_odd_presence_text_cannot_break_the_room(live_server_url, owner_and_recipe):
+    _, recipe, cookie = owner_and_recipe
+    a = YClient(live_server_url, recipe.pk, cookie).wait_synced()
+    a.set_presence({"name": "\ud800 lone surrogate", "emoji": "🍎"})
+    a.wait(lambda: a.client_id in a.awareness, what="the presence echo")
+    b = YClient(live_server_url, recipe.pk, cookie).wait_synced()  # joining still works
+    b.wait(lambda: a.client_id in b.awareness, what="A's presence on B")
+    assert b.awareness[a.client_id]["emoji"] == "🍎"
+    a.close()
+    b.close()
+
+
+def test_one_chef_may_open_a_recipe_in_eight_sockets_per_server(live_server_url, owner_and_recipe):
+    _, recipe, cookie = owner_and_recipe
+    clients = [YClient(live_server_url, recipe.pk, cookie).wait_synced() for _ in range(8)]
+    assert YClient(live_server_url, recipe.pk, cookie).wait_closed() == 4429
+    for client in clients:
+        client.close()
 
 
 def test_a_late_joiner_receives_about_the_document_not_its_history(live_server_url, owner_and_recipe):

@@ -274,6 +274,7 @@ class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self._incidents: list[float] = []
         self._logged: dict[str, float] = {}
         self._frames = Bucket(self.frame_rate, self.frame_burst)
+        self._background: set[asyncio.Task[None]] = set()
         self._bytes = Bucket(self.byte_rate, self.byte_burst)
 
     def put(self, frame: bytes) -> None:
@@ -286,7 +287,13 @@ class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             self._outbox = None
 
     def _fell_behind(self) -> None:
-        self._closing = asyncio.create_task(close_soon(lambda: self.close_with(CLOSE_TRY_AGAIN)))
+        self._close_soon(CLOSE_TRY_AGAIN)
+
+    def _close_soon(self, code: int) -> None:
+        """Close from code that must not wait (the hub's fan-out, a frame's handling)."""
+        task = asyncio.create_task(close_soon(lambda: self.close_with(code)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def close_with(self, code: int) -> None:
         if self._closing_code is not None:
@@ -304,7 +311,7 @@ class BinarySocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             logger.warning("%s refused a frame: %s (%s)", type(self).__name__, kind, self.describe())
         self._incidents = [at for at in self._incidents if now - at < self.INCIDENT_WINDOW] + [now]
         if len(self._incidents) > self.MAX_INCIDENTS and self._closing_code is None:
-            self._closing = asyncio.create_task(close_soon(lambda: self.close_with(CLOSE_MALFORMED)))
+            self._close_soon(CLOSE_MALFORMED)
 
     def describe(self) -> str:
         user = self.scope.get("user")

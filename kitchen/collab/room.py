@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from pycrdt import Array, Doc, Map, Text, get_state, merge_updates
+from pycrdt import get_update as diff_update
 
 from core.db import database_call
 from core.realtime.hub import apublish_raw, hub
@@ -45,7 +46,9 @@ SETTLE_SECONDS = 1.0  # write back to the rows once edits pause this long...
 SETTLE_MAX_SECONDS = 5.0  # ...or at the latest this long after the first unwritten edit
 POLL_SECONDS = 10.0  # read the stored log this often anyway; every second while Redis is away
 UNLOAD_SECONDS = 30.0  # keep an empty room this long (a reload reconnects at once)
-MAX_NEW_CLIENTS = 4  # new Yjs client ids one update may introduce
+MAX_NEW_CLIENTS = 4  # new Yjs client ids one socket may introduce (y-websocket uses one per page)
+MAX_SOCKETS_PER_USER = 8  # per recipe, per process
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # encoded
 MAX_CLIENTS = 10_000  # client ids one document may hold (each costs every later joiner ~10 bytes)
 MAX_LINES, MAX_STEPS = 500, 200
 AWARENESS_STATE_BYTES = 4096
@@ -100,6 +103,8 @@ class Room:
         self._captured: list[bytes] = []
         self._touched: set[str] = set()  # the structured roots an update being applied changed
         self._known_clients: set[int] = set()  # Yjs client ids the document holds (a cache)
+        self._introduced: dict[Peer, int] = {}  # new client ids each socket brought in
+        self._size = 0  # the document's encoded size, estimated from above between measures
         self._observe(self.doc)
         self._queue: list[tuple[bytes, Peer]] = []
         self._step1: list[tuple[bytes, Peer]] = []
@@ -170,6 +175,7 @@ class Room:
             doc.apply_update(update)
         self.doc = doc  # the old document and its observers go with it
         self._observe(doc)
+        self._size = len(doc.get_update())
         self.seq = stored.last_seq
         self._ahead.clear()
         self._captured.clear()
@@ -197,16 +203,19 @@ class Room:
         await self.loaded.wait()
         if self._load_error is not None:
             raise RuntimeError("the document could not be loaded") from self._load_error
-        self.peers.add(peer)
+        if sum(1 for other in self.peers if other.user_id == peer.user_id) >= MAX_SOCKETS_PER_USER:
+            raise Refused("too_many_sockets")
         # The server's own step 1, so an editor sends what it has that the server lacks (offline edits).
         if peer.can_edit:
             peer.put(frames.sync(frames.STEP1, self.doc.get_state()))
         known = [(client, entry.clock, entry.state) for client, entry in self.presence.items() if entry.state != "null"]
         if known:
             peer.put(frames.awareness(known))
+        self.peers.add(peer)
 
     async def remove(self, peer: Peer) -> None:
         self.peers.discard(peer)
+        self._introduced.pop(peer, None)
         gone = [client for client, entry in self.presence.items() if entry.owner is peer]
         if gone:
             entries = []
@@ -240,7 +249,9 @@ class Room:
             self._wakeup.clear()
             try:
                 await self._turn()
-            except Exception:  # a bug must not stop the room: logged, and the next turn goes on
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # a bug (or a pyo3 panic) must not stop the room: logged, next turn
                 logger.exception("recipe %s: a room turn failed", self.recipe_id)
 
     async def _turn(self) -> None:
@@ -251,7 +262,9 @@ class Room:
         for state, peer in step1:
             try:
                 update = self.doc.get_update(state)
-            except ValueError:
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # ValueError, or a pyo3 panic on a state vector yrs chokes on
                 peer.incident("bad_state_vector")
                 continue
             peer.put(frames.sync(frames.STEP2, update))
@@ -301,8 +314,13 @@ class Room:
         if new:  # the cache may be behind (other processes' updates): ask the document
             self._known_clients = set(self._state())
             new = [client for client in vector if client not in self._known_clients]
-        if len(new) > MAX_NEW_CLIENTS or len(self._known_clients) + len(new) > MAX_CLIENTS:
+        introduced = self._introduced.get(peer, 0) + len(new)
+        if introduced > MAX_NEW_CLIENTS or len(self._known_clients) + len(new) > MAX_CLIENTS:
             raise Refused("too_many_clients")
+        if self._size + len(update) > MAX_DOCUMENT_BYTES:
+            self._size = len(self.doc.get_update())  # the estimate only grows: measure
+            if self._size + len(update) > MAX_DOCUMENT_BYTES:
+                raise Refused("document_too_large")
         before = len(self._captured)
         self._touched.clear()
         try:
@@ -317,16 +335,24 @@ class Room:
         changes = self._captured[before:]
         del self._captured[before:]
         if not changes:
-            # Nothing new, or it depends on something this document lacks (kept pending by yrs):
-            # ask the client for everything it has that the server does not.
-            if any(vector.get(client, 0) > clock for client, clock in self._state().items()) or any(
-                client not in self._state() for client in vector
-            ):
+            # A repeat, or it depends on something this document lacks: yrs then keeps its content
+            # pending (in memory, unstored). Its part beyond this document's state has content
+            # only in that case: drop it, and ask the client for everything the server lacks.
+            try:
+                beyond = diff_update(update, self.doc.get_state())
+            except ValueError:
+                beyond = b"\x01"
+            if beyond[:1] != b"\x00":
                 peer.put(frames.sync(frames.STEP1, self.doc.get_state()))
+                raise Refused("depends_on_missing", rebuild=True)
             return []
         problem = self._schema_problem()
         if problem is not None:
             raise Refused(problem, rebuild=True)
+        if new:
+            self._introduced[peer] = introduced
+            self._known_clients.update(new)
+        self._size += sum(len(change) for change in changes)
         return changes
 
     def _state(self) -> dict[int, int]:
@@ -372,6 +398,9 @@ class Room:
         for update in keep:
             self.doc.apply_update(update)
         self._captured.clear()
+        # Updates from other processes applied to the old document while the store was read may
+        # be newer than what was read: read the log again from here (sockets ignore repeats).
+        await self.catch_up()
 
     def _applied(self, first: int, last: int) -> None:
         if first <= self.seq + 1:
@@ -437,6 +466,7 @@ class Room:
         self.doc.apply_update(update)
         changes = self._captured[before:]
         del self._captured[before:]
+        self._size += sum(len(change) for change in changes)
         return changes
 
     def _to_local(self, message: bytes) -> None:
@@ -528,17 +558,20 @@ class Room:
 
     async def _write_back_soon(self) -> None:
         while True:
-            now = time.monotonic()
-            first = self._first_unwritten or now
-            wait = min(self._last_stored + SETTLE_SECONDS, first + SETTLE_MAX_SECONDS) - now
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-        self._first_unwritten = None
-        try:
-            await database_call(write_back)(recipe_id=self.recipe_id)
-        except Exception:
-            logger.exception("recipe %s: write-back failed; the sweep task retries it", self.recipe_id)
+            while True:
+                now = time.monotonic()
+                first = self._first_unwritten or now
+                wait = min(self._last_stored + SETTLE_SECONDS, first + SETTLE_MAX_SECONDS) - now
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self._first_unwritten = None
+            try:
+                await database_call(write_back)(recipe_id=self.recipe_id)
+            except Exception:
+                logger.exception("recipe %s: write-back failed; the sweep task retries it", self.recipe_id)
+            if self._first_unwritten is None:  # nothing stored while it ran
+                return
 
     async def _compact(self) -> None:
         try:
@@ -597,7 +630,8 @@ class Room:
             peer.incident("awareness_not_an_object")
             return None
         value["user"] = {"id": peer.user_id, "name": peer.user_name, "color": colour_of(peer.user_id)}
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        # ASCII: a lone surrogate ("\ud800" in the client's JSON) stays an escape, never bad UTF-8.
+        return json.dumps(value, separators=(",", ":"))
 
     def _remote_awareness(self, remote: frames.Remote) -> None:
         try:
@@ -644,6 +678,7 @@ class Rooms:
     def __init__(self) -> None:
         self.rooms: dict[int, Room] = {}
         self._starting: dict[int, asyncio.Task[Room]] = {}
+        self._stopping: set[asyncio.Future[None]] = set()
 
     async def get(self, recipe_id: int) -> Room:
         room = self.rooms.get(recipe_id)
@@ -668,7 +703,9 @@ class Rooms:
         if room.peers or self.rooms.get(room.recipe_id) is not room:
             return
         del self.rooms[room.recipe_id]
-        self._stopping = asyncio.ensure_future(room.stop())
+        task = asyncio.ensure_future(room.stop())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
 
 _rooms: LoopLocal[Rooms] = LoopLocal(Rooms)

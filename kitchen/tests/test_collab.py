@@ -483,3 +483,45 @@ def test_a_change_elsewhere_keeps_what_editors_typed_and_has_not_been_written_ba
     )
     content = schema.read(store.document_stored(recipe_id=recipe.pk).doc())
     assert [(line["quantity"], line["unit"]) for line in content["lines"]] == [("3", "kg"), ("1", "g")]
+
+
+async def test_an_update_that_depends_on_content_the_server_lacks_is_dropped_and_resynced():
+    from kitchen.collab.room import Refused, Room
+
+    room = Room(1, lambda room: None)
+    client = schema.new_doc()
+    updates: list[bytes] = []
+    client.observe(lambda event: updates.append(event.update))
+    client.get("name", type=Text).insert(0, "Soup")
+    client.get("name", type=Text).insert(4, " of the day")
+    peer = FakePeer()
+    before = room.doc.get_update()
+    with pytest.raises(Refused) as refused:
+        room._apply_client(updates[1], peer)  # the second without the first
+    assert refused.value.kind == "depends_on_missing"
+    assert refused.value.rebuild  # the pending part is dropped with the document it is held in
+    assert peer.sent == [frames.sync(frames.STEP1, room.doc.get_state())]
+    assert room.doc.get_update() == before
+
+
+async def test_a_socket_may_bring_in_only_a_few_client_ids():
+    from kitchen.collab.room import MAX_NEW_CLIENTS, Refused, Room
+
+    room = Room(1, lambda room: None)
+    peer = FakePeer()
+    for i in range(MAX_NEW_CLIENTS):
+        client = schema.new_doc(client_id=1000 + i)
+        client.apply_update(room.doc.get_update())
+        updates: list[bytes] = []
+        client.observe(lambda event, updates=updates: updates.append(event.update))
+        client.get("name", type=Text).insert(0, "x")
+        assert room._apply_client(updates[0], peer)
+    client = schema.new_doc(client_id=2000)
+    client.apply_update(room.doc.get_update())
+    updates = []
+    client.observe(lambda event: updates.append(event.update))
+    client.get("name", type=Text).insert(0, "y")
+    with pytest.raises(Refused) as refused:
+        room._apply_client(updates[0], peer)
+    assert refused.value.kind == "too_many_clients"
+    assert room._apply_client(updates[0], FakePeer())  # another socket (another page) may
