@@ -49,6 +49,7 @@ UNLOAD_SECONDS = 30.0  # keep an empty room this long (a reload reconnects at on
 MAX_NEW_CLIENTS = 4  # new Yjs client ids one socket may introduce (y-websocket uses one per page)
 MAX_SOCKETS_PER_USER = 8  # per recipe, per process
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # encoded
+COMPACT_BYTES = 16 * 1024 * 1024  # stored by this room since its last compaction
 MAX_CLIENTS = 10_000  # client ids one document may hold (each costs every later joiner ~10 bytes)
 MAX_LINES, MAX_STEPS = 500, 200
 AWARENESS_STATE_BYTES = 4096
@@ -122,6 +123,7 @@ class Room:
         self._writer: asyncio.Task[None] | None = None
         self._compacting = False
         self._snapshot_seq = 0
+        self._log_bytes = 0  # bytes this room stored since its last compaction
         self.closed = False
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -301,7 +303,7 @@ class Room:
                     peer.put(message)
         merged = merge_updates(*(change for change, _ in accepted)) if len(accepted) > 1 else accepted[0][0]
         await self._publish(frames.remote_update(first, last, merged, self.origin))
-        self._stored(last)
+        self._stored(last, sum(len(change) for change, _ in accepted))
 
     def _apply_client(self, update: bytes, peer: Peer) -> list[bytes]:
         """Apply one client update; returns what it changed (as re-encoded by our yrs: clients only
@@ -543,17 +545,23 @@ class Room:
 
     # -- write-back, compaction ---------------------------------------------------------------
 
-    def _stored(self, last: int) -> None:
-        """This process stored updates up to `last`: write them back to the rows soon (the process
-        that stored an update writes it back; the beat sweep covers one that died first)."""
+    def _stored(self, last: int, size: int) -> None:
+        """This process stored updates up to `last` (`size` bytes): write them back to the rows soon
+        (the process that stored an update writes it back; the beat sweep covers one that died
+        first), and fold the log into the snapshot every COLLAB_COMPACT_EVERY updates, or sooner
+        when they are big (inserting and deleting a large text keeps the document small and the
+        log not)."""
+        self._log_bytes += size
         now = time.monotonic()
         self._last_stored = now
         if self._first_unwritten is None:
             self._first_unwritten = now
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_back_soon(), name=f"collab-write-back-{self.recipe_id}")
-        if not self._compacting and last - self._snapshot_seq >= settings.COLLAB_COMPACT_EVERY:
+        due = last - self._snapshot_seq >= settings.COLLAB_COMPACT_EVERY or self._log_bytes >= COMPACT_BYTES
+        if due and not self._compacting:
             self._compacting = True
+            self._log_bytes = 0
             self._spawn(self._compact())
 
     async def _write_back_soon(self) -> None:

@@ -525,3 +525,27 @@ async def test_a_socket_may_bring_in_only_a_few_client_ids():
         room._apply_client(updates[0], peer)
     assert refused.value.kind == "too_many_clients"
     assert room._apply_client(updates[0], FakePeer())  # another socket (another page) may
+
+
+async def test_the_room_compacts_after_many_updates_or_many_bytes(monkeypatch, settings):
+    import asyncio
+
+    from kitchen.collab import room as room_module
+
+    compactions: list[int] = []
+    monkeypatch.setattr(
+        room_module.store, "document_compact", lambda *, recipe_id: compactions.append(recipe_id) or 100
+    )
+    monkeypatch.setattr(room_module, "write_back", lambda *, recipe_id: None)
+    settings.COLLAB_COMPACT_EVERY = 100
+    room = room_module.Room(7, lambda room: None)
+    room._stored(99, 1000)  # few and small: not yet
+    await asyncio.sleep(0.05)
+    assert compactions == []
+    room._stored(100, 1000)  # the hundredth update
+    await asyncio.sleep(0.05)
+    assert compactions == [7]
+    room._stored(101, room_module.COMPACT_BYTES)  # one update since the snapshot at 100, but a big one
+    await asyncio.sleep(0.05)
+    assert compactions == [7, 7]
+    room._writer.cancel()
