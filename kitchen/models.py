@@ -258,6 +258,7 @@ class RecipeVersion(models.Model):
 
     class Reason(models.TextChoices):
         EDITS = "edits", "Edits"
+        SAVED = "saved", "Saved by hand"
         RESTORE = "restore", "Restored"
         COMPLETED = "completed", "Completed"
 
@@ -268,6 +269,9 @@ class RecipeVersion(models.Model):
     reason = models.CharField(max_length=12, choices=Reason.choices, default=Reason.EDITS)
     created_at = models.DateTimeField(auto_now_add=True)
     authors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # Who saved it by hand or restored an older one (None: kept after edits).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    restored_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]

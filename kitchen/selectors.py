@@ -162,6 +162,22 @@ def recipe_can_edit(*, user: User | AnonymousUser, recipe: Recipe) -> bool:
     return recipe.collaborators.filter(user_id=user.pk).exists()
 
 
+def recipe_can_share(*, user: User | AnonymousUser, recipe: Recipe) -> bool:
+    """Whether `user` chooses who co-edits the recipe: its owner and superusers."""
+    return user.is_authenticated and (user.is_superuser or recipe.owner.user_id == user.pk)
+
+
+def chefs_to_add(*, recipe: Recipe) -> list[str]:
+    """Usernames of active chefs who could co-edit the recipe and do not yet (the add form's suggestions)."""
+    return list(
+        Chef.objects.filter(user__is_active=True)
+        .exclude(pk=recipe.owner_id)
+        .exclude(shared_recipes=recipe)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
 def ingredients_with_history(*, limit: int = PRICE_HISTORY) -> QuerySet[Ingredient]:
     """Ingredients with their `limit` newest price observations, newest first, as `.recent`."""
     history = IngredientPrice.objects.order_by("-observed_at", "-id")[:limit]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeCompletion, RecipeIngredient, Step
@@ -165,6 +166,42 @@ def recipe_collaborators_set(*, recipe: Recipe, collaborators: Iterable[Chef]) -
     """Set who co-edits a recipe; a chef taken off loses edit access at once, open editors included
     (kitchen/signals.py tells them, whichever way the list changed)."""
     recipe.collaborators.set(collaborators)
+
+
+@transaction.atomic
+def recipe_collaborator_add(*, recipe: Recipe, username: str) -> Chef:
+    """Let the chef with this username co-edit the recipe (the owner's form on the recipe page).
+    Raises ValidationError with a message for the owner when that chef cannot be added."""
+    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()  # one change of the list at a time
+    name = username.strip()[:150]
+    if not name:
+        raise ValidationError("Enter the username of the chef to add.")
+    users = list(User.objects.filter(username__iexact=name)[:2])
+    user = next((u for u in users if u.username == name), users[0] if len(users) == 1 else None)
+    if user is None or not user.is_active:
+        raise ValidationError(f"There is no active user called “{name}”.")
+    chef = Chef.objects.filter(user=user).select_related("user").first()
+    if chef is None:
+        raise ValidationError(f"{user.username} has no chef profile, so cannot edit recipes.")
+    if chef.pk == recipe.owner_id:
+        raise ValidationError(f"{user.username} owns this recipe.")
+    current = list(recipe.collaborators.all())
+    if chef in current:
+        raise ValidationError(f"{user.username} already edits this recipe.")
+    recipe_collaborators_set(recipe=recipe, collaborators=[*current, chef])
+    return chef
+
+
+@transaction.atomic
+def recipe_collaborator_remove(*, recipe: Recipe, chef_id: int) -> Chef:
+    """Take a chef off the recipe's collaborators; their open editors close at once."""
+    Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()
+    current = list(recipe.collaborators.select_related("user"))
+    chef = next((c for c in current if c.pk == chef_id), None)
+    if chef is None:
+        raise ValidationError("That chef does not edit this recipe.")
+    recipe_collaborators_set(recipe=recipe, collaborators=[c for c in current if c.pk != chef_id])
+    return chef
 
 
 @transaction.atomic

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.models import MESSAGE_MAX_LENGTH
@@ -15,8 +18,10 @@ from core.shortcuts import arender
 from core.types import AuthenticatedHttpRequest
 from kitchen import selectors, services
 from kitchen.charts import price_chart
+from kitchen.collab import history as collab_history
+from kitchen.collab import store
 from kitchen.forms import LineFormSet, RecipeFilterForm, RecipeForm
-from kitchen.models import Chef
+from kitchen.models import Chef, Recipe, RecipeVersion
 from kitchen.overview import dashboard_parts, kitchen_overview_json
 from kitchen.pricing.costing import recipe_cost
 
@@ -65,17 +70,120 @@ def recipe_detail(request: HttpRequest, recipe_id: int) -> HttpResponse:
     if recipe is None:
         raise Http404("No such recipe")
     chat_room = room_for_page(user=request.user, name=recipe_room_name(recipe.pk))
+    can_share = selectors.recipe_can_share(user=request.user, recipe=recipe)
     return render(
         request,
         "kitchen/recipe_detail.html",
         {
             "recipe": recipe,
             "can_edit": selectors.recipe_can_edit(user=request.user, recipe=recipe),
+            "can_share": can_share,
+            "chefs_to_add": selectors.chefs_to_add(recipe=recipe) if can_share else [],
             "chat_room": chat_room,
             "cost": recipe_cost(recipe),
             "chat_max_length": MESSAGE_MAX_LENGTH,
         },
     )
+
+
+def _visible_recipe(request: AuthenticatedHttpRequest, recipe_id: int) -> Recipe:
+    recipe = selectors.recipes_visible_to(user=request.user).filter(pk=recipe_id).first()
+    if recipe is None:
+        raise Http404("No such recipe")
+    return recipe
+
+
+def _editable_recipe(request: AuthenticatedHttpRequest, recipe_id: int) -> Recipe:
+    recipe = _visible_recipe(request, recipe_id)
+    if not selectors.recipe_can_edit(user=request.user, recipe=recipe):
+        raise PermissionDenied("Only the owner and collaborators may change this recipe.")
+    return recipe
+
+
+def _shared_recipe(request: AuthenticatedHttpRequest, recipe_id: int) -> Recipe:
+    recipe = _visible_recipe(request, recipe_id)
+    if not selectors.recipe_can_share(user=request.user, recipe=recipe):
+        raise PermissionDenied("Only the recipe's owner chooses who edits it.")
+    return recipe
+
+
+@login_required
+@require_GET
+def recipe_history(request: AuthenticatedHttpRequest, recipe_id: int) -> HttpResponse:
+    """The recipe's saved versions, newest first, each compared with the recipe now."""
+    recipe = _visible_recipe(request, recipe_id)
+    history = collab_history.recipe_history(recipe_id=recipe.pk, number=_page_number(request.GET.get("page")))
+    context = {
+        "recipe": recipe,
+        "history": history,
+        "can_edit": selectors.recipe_can_edit(user=request.user, recipe=recipe),
+    }
+    return render(request, "kitchen/recipe_history.html", context)
+
+
+@login_required
+@require_POST
+def recipe_version_save(request: AuthenticatedHttpRequest, recipe_id: int) -> HttpResponse:
+    """ "Save a version now", for the owner and collaborators."""
+    recipe = _editable_recipe(request, recipe_id)
+    saved = store.version_save_by_hand(recipe_id=recipe.pk, by=request.user)
+    if saved is None:
+        raise Http404("No such recipe")
+    if saved[1]:
+        messages.success(request, "Saved: the recipe as it is now is the newest version.")
+    else:
+        messages.info(request, "Nothing changed since the newest version, so it was not saved again.")
+    return redirect("kitchen:recipe-history", recipe_id=recipe.pk)
+
+
+@login_required
+@require_POST
+def recipe_version_restore(request: AuthenticatedHttpRequest, recipe_id: int, version_id: int) -> HttpResponse:
+    """Restore a version as a new change: open editors receive it live, and it can be undone."""
+    recipe = _editable_recipe(request, recipe_id)
+    version = RecipeVersion.objects.filter(pk=version_id, recipe=recipe).defer("state").first()
+    if version is None:
+        raise Http404("No such version")
+    when = date_format(localtime(version.created_at), "j M Y, H:i")
+    if store.version_restore(version=version, by=request.user) is None:
+        messages.info(request, f"The recipe already is as it was on {when}.")
+    else:
+        messages.success(
+            request, f"Restored the version of {when}. The recipe as it was before is kept: restore it to undo."
+        )
+    return redirect("kitchen:recipe-history", recipe_id=recipe.pk)
+
+
+def _collaborators_section(recipe: Recipe) -> HttpResponse:
+    return redirect(f"{reverse('kitchen:recipe-detail', args=[recipe.pk])}#collaborators")
+
+
+@login_required
+@require_POST
+def recipe_collaborator_add(request: AuthenticatedHttpRequest, recipe_id: int) -> HttpResponse:
+    """The owner lets another chef co-edit the recipe, by username."""
+    recipe = _shared_recipe(request, recipe_id)
+    try:
+        chef = services.recipe_collaborator_add(recipe=recipe, username=request.POST.get("username", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{chef.user.username} can now edit this recipe.")
+    return _collaborators_section(recipe)
+
+
+@login_required
+@require_POST
+def recipe_collaborator_remove(request: AuthenticatedHttpRequest, recipe_id: int, chef_id: int) -> HttpResponse:
+    """The owner takes a chef off the recipe; that chef's open editors close at once."""
+    recipe = _shared_recipe(request, recipe_id)
+    try:
+        chef = services.recipe_collaborator_remove(recipe=recipe, chef_id=chef_id)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{chef.user.username} no longer edits this recipe.")
+    return _collaborators_section(recipe)
 
 
 def _unauthenticated() -> JsonResponse:

@@ -5,6 +5,7 @@ or `core.db.database_call` from sockets)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -401,7 +402,8 @@ def plan_write_back(recipe: Recipe, content: Content) -> Plan:
     return plan
 
 
-def _line_text(line: LineContent) -> str:
+def line_text(line: LineContent) -> str:
+    """A line as a chef reads it: 2.5 kg Leek finely sliced."""
     return " ".join(part for part in (line["quantity"], line["unit"], line["ingredient"], line["note"]) if part)
 
 
@@ -471,7 +473,7 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
                 by=User.objects.filter(pk=author).first() if author else None,
                 from_document=True,
             )
-        unread = {line["id"]: _line_text(line) for line in content["lines"] if line["id"] in plan.unread}
+        unread = {line["id"]: line_text(line) for line in content["lines"] if line["id"] in plan.unread}
         if list(recipe.unparsed_ingredients) != list(unread.values()):
             Recipe.objects.filter(pk=recipe_id).update(unparsed_ingredients=list(unread.values()))
         report = plan.report(stored.last_seq)
@@ -515,25 +517,58 @@ def document_apply_rows(*, recipe: Recipe, user_id: int | None) -> None:
     new = rows_content(recipe)
     stored = document_stored(recipe_id=recipe.pk)
     assert stored is not None
-    doc = stored.doc()
+    base = document.written_content or new
+    seqs = _document_change(
+        recipe_id=recipe.pk,
+        doc=stored.doc(),
+        change=lambda doc: schema.apply_changes(doc, base, new),
+        user_id=user_id,
+        origin="rows",
+    )
+    RecipeDocument.objects.filter(pk=document.pk).update(written_content=new)
+    if seqs is not None:
+        first, last = seqs
+        RecipeDocument.objects.filter(pk=document.pk, written_seq=first - 1).update(written_seq=last)
+
+
+def _document_change(
+    *, recipe_id: int, doc: Doc, change: Callable[[Doc], None], user_id: int | None, origin: str
+) -> tuple[int, int] | None:
+    """Make `change` to `doc` (the stored document, read under the caller's locks), store what it
+    changed as `user_id`'s updates and publish them to every open editor once the caller's
+    transaction commits. Returns their (first, last) seq; None when nothing changed."""
     captured: list[bytes] = []
     subscription = doc.observe(lambda event: captured.append(event.update))
-    with doc.transaction(origin="rows"):
-        schema.apply_changes(doc, document.written_content or new, new)
+    with doc.transaction(origin=origin):
+        change(doc)
     doc.unobserve(subscription)
-    RecipeDocument.objects.filter(pk=document.pk).update(written_content=new)
     if not captured:
-        return
-    first, last = _append(recipe_id=recipe.pk, updates=[(update, user_id) for update in captured])
-    RecipeDocument.objects.filter(pk=document.pk, written_seq=first - 1).update(written_seq=last)
+        return None
+    first, last = _append(recipe_id=recipe_id, updates=[(update, user_id) for update in captured])
     frame = frames.remote_update(first, last, merge_updates(*captured))
-    transaction.on_commit(lambda: publish_raw(frames.topic(recipe.pk), frame), robust=True)
+    transaction.on_commit(lambda: publish_raw(frames.topic(recipe_id), frame), robust=True)
+    return first, last
 
 
 # -- Versions -----------------------------------------------------------------------------------
 
 
-def version_save(*, recipe_id: int, reason: str = RecipeVersion.Reason.EDITS) -> RecipeVersion | None:
+def version_save(
+    *,
+    recipe_id: int,
+    reason: str = RecipeVersion.Reason.EDITS,
+    by: User | None = None,
+    restored_from: RecipeVersion | None = None,
+) -> RecipeVersion | None:
+    """Keep the stored document as a version (None: the recipe has no document). A version of
+    the same seq is not kept twice: the one already there is returned."""
+    saved = _version_save(recipe_id=recipe_id, reason=reason, by=by, restored_from=restored_from)
+    return saved[0] if saved is not None else None
+
+
+def _version_save(
+    *, recipe_id: int, reason: str, by: User | None, restored_from: RecipeVersion | None
+) -> tuple[RecipeVersion, bool] | None:
     stored = document_stored(recipe_id=recipe_id)
     if stored is None:
         return None
@@ -546,7 +581,13 @@ def version_save(*, recipe_id: int, reason: str = RecipeVersion.Reason.EDITS) ->
         version, created = RecipeVersion.objects.get_or_create(
             recipe_id=recipe_id,
             seq=stored.last_seq,
-            defaults={"state": doc.get_update(), "content": schema.read(doc), "reason": reason},
+            defaults={
+                "state": doc.get_update(),
+                "content": schema.read(doc),
+                "reason": reason,
+                "by": by,
+                "restored_from": restored_from,
+            },
         )
         if created:
             since = (
@@ -562,7 +603,71 @@ def version_save(*, recipe_id: int, reason: str = RecipeVersion.Reason.EDITS) ->
             )
             version.authors.set(User.objects.filter(pk__in=authors))
             RecipeDocument.objects.filter(pk=document.pk).update(authors_pending=[])
-    return version
+    return version, created
+
+
+def version_save_by_hand(*, recipe_id: int, by: User) -> tuple[RecipeVersion, bool] | None:
+    """The history page's "Save a version now": the document as it is, even a minute after the last.
+    Returns (version, whether it is new: False when nothing changed since the newest)."""
+    if document_get_or_build(recipe_id=recipe_id) is None:
+        return None
+    return _version_save(recipe_id=recipe_id, reason=RecipeVersion.Reason.SAVED, by=by, restored_from=None)
+
+
+def version_restore(*, version: RecipeVersion, by: User | None) -> RecipeVersion | None:
+    """Make the recipe's document equal to a saved version again, as a new change that every open
+    editor receives live; the rows follow. The state before is kept as a version first, so a
+    restore is undone by restoring that one. Returns the new RESTORE version (None: the document
+    already equals the version).
+
+    Only what differs from the version is touched (a field it has as now is left alone, with any
+    editor's typing in it); an edit in flight at that moment merges on top as any concurrent edit
+    does. The status stays as it is: going back to a draft would hide the recipe from every other
+    chef and undo a recorded completion."""
+    recipe_id = version.recipe_id
+    with transaction.atomic():
+        # The recipe's row, then the document's: the order every writer takes them in.
+        Recipe.objects.select_for_update().filter(pk=recipe_id).exists()
+        RecipeDocument.objects.select_for_update().get(recipe_id=recipe_id)
+        version_save(recipe_id=recipe_id)  # the state before, unless already kept
+        stored = document_stored(recipe_id=recipe_id)
+        assert stored is not None
+        doc = stored.doc()
+        target = _restore_target(version=version.content, current=schema.read(doc))
+        seqs = _document_change(
+            recipe_id=recipe_id,
+            doc=doc,
+            change=lambda doc: schema.apply_content(doc, target),
+            user_id=by.pk if by is not None else None,
+            origin="restore",
+        )
+        if seqs is None:
+            return None
+        restored = version_save(recipe_id=recipe_id, reason=RecipeVersion.Reason.RESTORE, by=by, restored_from=version)
+    document_write_back(recipe_id=recipe_id)
+    return restored
+
+
+def _restore_target(*, version: Content, current: Content) -> Content:
+    """The version's content as the document's next state, with today's status. Lines and steps
+    deleted since come back under new ids: an editor's undo may bring the old item back too, and
+    two items with one id would not be written back."""
+    live = {item["id"] for item in current["lines"]} | {item["id"] for item in current["steps"]}
+    lines = [
+        LineContent(**{**line, "id": line["id"] if line["id"] in live else schema.new_id()})
+        for line in version["lines"]
+    ]
+    steps = [
+        StepContent(**{**step, "id": step["id"] if step["id"] in live else schema.new_id()})
+        for step in version["steps"]
+    ]
+    return Content(
+        name=version["name"],
+        description=version["description"],
+        meta={**version["meta"], "status": current["meta"].get("status")},
+        lines=lines,
+        steps=steps,
+    )
 
 
 VERSION_EVERY_SECONDS = 10 * 60
