@@ -220,6 +220,7 @@ def content_diff(*, before: Content, after: Content, category_names: Mapping[int
 class VersionEntry:
     version: RecipeVersion
     diff: ContentDiff
+    editors: list[User]  # who edited since the version before, but the one who saved or restored this one
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,11 @@ def recipe_history(*, recipe_id: int, number: int = 1, per_page: int = VERSIONS_
         category_ids.update(version.content["meta"].get("categories") or [])
     names = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "name"))
     entries = [
-        VersionEntry(version, content_diff(before=version.content, after=current, category_names=names))
+        VersionEntry(
+            version,
+            content_diff(before=version.content, after=current, category_names=names),
+            editors=[author for author in version.authors.all() if author.pk != version.by_id],
+        )
         for version in page
     ]
     return History(entries=entries, number=number, pages=pages, count=count)
