@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -74,9 +74,12 @@ def recipes_search(
     return recipes.order_by(*RECIPE_SORTS[sort])
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[Recipe]
+class Page(Generic[T]):
+    items: list[T]
     number: int
     pages: int
     count: int
@@ -90,12 +93,17 @@ class Page:
         return self.number < self.pages
 
 
-async def recipes_page(*, recipes: QuerySet[Recipe], number: int, per_page: int = RECIPES_PER_PAGE) -> Page:
-    """One page of `recipes` (two queries, plus their prefetches); a number past the end gives the last page."""
-    count = await recipes.acount()
+def page_bounds(*, count: int, number: int, per_page: int) -> tuple[int, int, int]:
+    """(number, pages, start) of page `number` of `count` items: a number past the end is the last page."""
     pages = max(1, -(-count // per_page))
     number = min(max(number, 1), pages)
-    start = (number - 1) * per_page
+    return number, pages, (number - 1) * per_page
+
+
+async def recipes_page(*, recipes: QuerySet[Recipe], number: int, per_page: int = RECIPES_PER_PAGE) -> Page[Recipe]:
+    """One page of `recipes` (two queries, plus their prefetches); a number past the end gives the last page."""
+    count = await recipes.acount()
+    number, pages, start = page_bounds(count=count, number=number, per_page=per_page)
     return Page(items=[r async for r in recipes[start : start + per_page]], number=number, pages=pages, count=count)
 
 

@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from kitchen.collab import schema, store
 from kitchen.collab.schema import Content
 from kitchen.models import Category, Recipe, RecipeVersion
+from kitchen.selectors import Page, page_bounds
 
 VERSIONS_PER_PAGE = 20
 CONTEXT_CHARS = 120  # unchanged text kept on each side of a change; longer runs are shortened
@@ -247,33 +248,15 @@ class VersionEntry:
     editors: list[User]  # who edited since the version before, but the one who saved or restored this one
 
 
-@dataclass(frozen=True)
-class History:
-    entries: list[VersionEntry]
-    number: int
-    pages: int
-    count: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def recipe_history(*, recipe_id: int, number: int = 1, per_page: int = VERSIONS_PER_PAGE) -> History:
+def recipe_history(*, recipe_id: int, number: int = 1, per_page: int = VERSIONS_PER_PAGE) -> Page[VersionEntry]:
     """One page of the recipe's versions, newest first, each compared with the stored document's
     content now (what editors see, written back or not). The caller has checked access."""
     versions = RecipeVersion.objects.filter(recipe_id=recipe_id)
     count = versions.count()
-    pages = max(1, -(-count // per_page))
-    number = min(max(number, 1), pages)
+    number, pages, start = page_bounds(count=count, number=number, per_page=per_page)
     stored = store.document_stored(recipe_id=recipe_id) if count else None
     if stored is None:  # no document: no version was ever kept
-        return History(entries=[], number=1, pages=1, count=0)
-    start = (number - 1) * per_page
+        return Page(items=[], number=1, pages=1, count=0)
     page = list(
         versions.order_by("-seq")
         .select_related("by", "restored_from")
@@ -293,4 +276,4 @@ def recipe_history(*, recipe_id: int, number: int = 1, per_page: int = VERSIONS_
         )
         for version in page
     ]
-    return History(entries=entries, number=number, pages=pages, count=count)
+    return Page(items=entries, number=number, pages=pages, count=count)

@@ -441,8 +441,26 @@ class TestHistoryPage:
             store.version_save(recipe_id=recipe.pk)
         history = recipe_history(recipe_id=recipe.pk, number=2, per_page=2)
         assert (history.count, history.pages, history.number) == (3, 2, 2)
-        assert [entry.version.content["name"] for entry in history.entries] == ["Soup 0"]
+        assert [entry.version.content["name"] for entry in history.items] == ["Soup 0"]
         assert recipe_history(recipe_id=recipe.pk, number=99, per_page=2).number == 2
+
+    def test_the_page_costs_as_many_queries_for_ten_versions_as_for_two(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        recipe = a_recipe()
+        author = ChefFactory().user
+        client = client_for(recipe.owner.user)
+
+        def queries_with(versions: int) -> int:
+            while RecipeVersion.objects.filter(recipe=recipe).count() < versions:
+                edit(recipe.pk, rename(f"Soup {RecipeVersion.objects.count()}"), user_id=author.pk)
+                store.version_save_by_hand(recipe_id=recipe.pk, by=recipe.owner.user)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(history_url(recipe)).status_code == 200
+            return len(queries)
+
+        assert queries_with(2) == queries_with(10)
 
     def test_saving_a_version_now(self):
         recipe = a_recipe()
