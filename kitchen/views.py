@@ -146,7 +146,7 @@ def recipe_version_restore(request: AuthenticatedHttpRequest, recipe_id: int, ve
         raise Http404("No such version")
     when = date_format(localtime(version.created_at), "j M Y, H:i")
     if store.version_restore(version=version, by=request.user) is None:
-        messages.info(request, f"The recipe already is as it was on {when}.")
+        messages.info(request, f"Nothing to restore: the recipe is as it was on {when} (its status aside).")
     else:
         messages.success(
             request, f"Restored the version of {when}. The recipe as it was before is kept: restore it to undo."

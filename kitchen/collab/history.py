@@ -43,6 +43,7 @@ class TextPart:
 
 @dataclass(frozen=True)
 class FieldChange:
+    key: str
     label: str
     before: str
     after: str
@@ -70,6 +71,12 @@ class ContentDiff:
     @property
     def unchanged(self) -> bool:
         return not (self.name or self.description or self.meta or self.lines or self.steps)
+
+    @property
+    def restorable(self) -> bool:
+        """Whether restoring the version would change anything (a restore keeps the status)."""
+        meta = any(change.key != "status" for change in self.meta)
+        return bool(self.name or self.description or meta or self.lines or self.steps)
 
 
 def text_diff(before: str, after: str, *, context: int = CONTEXT_CHARS) -> tuple[TextPart, ...]:
@@ -180,7 +187,7 @@ def _meta_diff(before: Mapping[str, Any], after: Mapping[str, Any], names: Mappi
         if key == "categories":
             old, new = sorted(old or []), sorted(new or [])
         if old != new:
-            changes.append(FieldChange(label, _meta_text(key, old, names), _meta_text(key, new, names)))
+            changes.append(FieldChange(key, label, _meta_text(key, old, names), _meta_text(key, new, names)))
     return changes
 
 
@@ -216,7 +223,7 @@ def _items_diff(
 
 def _line_change(old: schema.LineContent, new: schema.LineContent) -> ItemChange | None:
     fields = tuple(
-        FieldChange(label, old[key] or "—", new[key] or "—")  # type: ignore[literal-required]
+        FieldChange(key, label, old[key] or "—", new[key] or "—")  # type: ignore[literal-required]
         for key, label in LINE_LABELS.items()
         if old[key] != new[key]  # type: ignore[literal-required]
     )

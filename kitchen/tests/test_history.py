@@ -418,6 +418,16 @@ class TestHistoryPage:
         assert "<script>alert(1)" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
+    def test_a_version_that_differs_only_in_status_offers_no_restore(self):
+        recipe = a_recipe()
+        store.version_save(recipe_id=recipe.pk)
+        from kitchen.services import recipe_complete
+
+        recipe_complete(recipe=recipe, by=None)
+        body = client_for(recipe.owner.user).get(history_url(recipe)).content.decode()
+        assert "Status: <del>Draft</del> → <ins>Completed</ins>" in body
+        assert "Restore this version" not in body
+
     def test_a_chef_who_may_only_read_sees_the_history_without_buttons(self):
         recipe = a_recipe()
         Recipe.objects.filter(pk=recipe.pk).update(status=Recipe.Status.COMPLETED)
@@ -482,7 +492,7 @@ class TestHistoryPage:
         assert Recipe.objects.get(pk=recipe.pk).name == "Leek soup"
         assert RecipeVersion.objects.filter(recipe=recipe, reason="restore", restored_from=old).count() == 1
         again = client_for(recipe.owner.user).post(restore_url(old), follow=True).content.decode()
-        assert "The recipe already is as it was on" in again
+        assert "Nothing to restore: the recipe is as it was on" in again
 
 
 @pytest.mark.django_db
