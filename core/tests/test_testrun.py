@@ -38,3 +38,23 @@ class TestEnsureBrowser:
         assert testrun.ensure_browser() == "/usr/bin/chromium"
         assert installed[-1][:2] == ["apt-get", "install"]
         assert "chromium" in installed[-1]
+
+
+def test_the_committed_editor_bundle_is_the_build_of_frontend(monkeypatch, tmp_path, capsys):
+    import shutil as _shutil
+
+    from brigade.config import BASE_DIR
+
+    if _shutil.which("node") is None or not (BASE_DIR / "frontend" / "node_modules" / "esbuild").exists():
+        pytest.fail("Node and frontend/node_modules are needed (make test installs them)")
+    testrun.check_bundle()  # the committed bundle passes
+    # A bundle that is not the build of frontend/ (edited by hand, or frontend/ changed without a
+    # build) fails the check.
+    (tmp_path / "frontend").symlink_to(BASE_DIR / "frontend")
+    stale = tmp_path / "kitchen" / "static" / "kitchen" / "editor.bundle.js"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes((BASE_DIR / "kitchen/static/kitchen/editor.bundle.js").read_bytes() + b"\n// edited")
+    monkeypatch.setattr(testrun, "BASE_DIR", tmp_path)
+    with pytest.raises(SystemExit):
+        testrun.check_bundle()
+    assert "is not the build of frontend/" in capsys.readouterr().err
