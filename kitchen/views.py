@@ -154,8 +154,10 @@ def recipe_version_restore(request: AuthenticatedHttpRequest, recipe_id: int, ve
     return redirect("kitchen:recipe-history", recipe_id=recipe.pk)
 
 
-def _collaborators_section(recipe: Recipe) -> HttpResponse:
-    return redirect(f"{reverse('kitchen:recipe-detail', args=[recipe.pk])}#collaborators")
+def _collaborators_section(request: HttpRequest, recipe: Recipe) -> HttpResponse:
+    """Back to the section the form was on: the recipe page's, or the editor's (next=edit)."""
+    page = "kitchen:recipe-edit" if request.POST.get("next") == "edit" else "kitchen:recipe-detail"
+    return redirect(f"{reverse(page, args=[recipe.pk])}#collaborators")
 
 
 @login_required
@@ -169,7 +171,7 @@ def recipe_collaborator_add(request: AuthenticatedHttpRequest, recipe_id: int) -
         messages.error(request, error.messages[0])
     else:
         messages.success(request, f"{chef.user.username} can now edit this recipe.")
-    return _collaborators_section(recipe)
+    return _collaborators_section(request, recipe)
 
 
 @login_required
@@ -183,7 +185,7 @@ def recipe_collaborator_remove(request: AuthenticatedHttpRequest, recipe_id: int
         messages.error(request, error.messages[0])
     else:
         messages.success(request, f"{chef.user.username} no longer edits this recipe.")
-    return _collaborators_section(recipe)
+    return _collaborators_section(request, recipe)
 
 
 def _unauthenticated() -> JsonResponse:

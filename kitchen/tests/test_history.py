@@ -574,6 +574,9 @@ class TestCollaborators:
         assert response.redirect_chain[-1][0].endswith("#collaborators")
         assert "Marie can now edit this recipe." in response.content.decode()
         assert list(recipe.collaborators.all()) == [helper]
+        # and the form on the editor page leads back there
+        response = client_for(recipe.owner.user).post(add_url(recipe), {"username": "nobody", "next": "edit"})
+        assert response["Location"] == reverse("kitchen:recipe-edit", args=[recipe.pk]) + "#collaborators"
         # and the new collaborator may now edit its history
         assert client_for(helper.user).post(save_url(recipe)).status_code == 302
 
