@@ -269,4 +269,6 @@ def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
         "ingredient_names": list(Ingredient.objects.values_list("name", flat=True)),
         "ingredient_add_url": reverse("admin:kitchen_ingredient_add") if request.user.is_staff else "",
     }
+    context["can_share"] = selectors.recipe_can_share(user=request.user, recipe=recipe)
+    context["chefs_to_add"] = selectors.chefs_to_add(recipe=recipe) if context["can_share"] else []
     return render(request, "kitchen/recipe_editor.html", context)
