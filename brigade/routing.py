@@ -8,6 +8,7 @@ from django.urls import re_path
 from chat.routing import websocket_urlpatterns as chat_patterns
 from core.consumers import RefuseConsumer
 from core.routing import websocket_urlpatterns as core_patterns
+from expenses.routing import websocket_urlpatterns as expenses_patterns
 from jobs.routing import websocket_urlpatterns as jobs_patterns
 from kitchen.routing import websocket_urlpatterns as kitchen_patterns
 
@@ -16,6 +17,7 @@ websocket_urlpatterns = [
     *chat_patterns,
     *kitchen_patterns,
     *jobs_patterns,
+    *expenses_patterns,
 ]
 
 # URLRouter raises ValueError on an unmatched path (a 500 at the handshake):

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.locks import Busy, exclusive
 from core.mail import MailError, MailTemporaryError
+from core.mailtasks import retry_or_give_up
 from core.redis_clients import REDIS_DOWN
-from core.retry import backoff_seconds
 from notifications import services
 
 logger = logging.getLogger(__name__)
@@ -24,16 +24,6 @@ logger = logging.getLogger(__name__)
 SOFT_LIMIT = 120
 HARD_LIMIT = 150
 LOCK_WAIT = 5
-
-
-def _retry_or_give_up(task: Task, error: MailError, *, gave_up: str) -> None:
-    """Retry a temporary failure after a backoff, at most TRANSIENT_RETRIES times; else record it."""
-    tries = task.request.retries
-    if error.temporary and tries < settings.TRANSIENT_RETRIES:
-        countdown = backoff_seconds(tries, base=settings.TRANSIENT_RETRY_BASE, cap=settings.TRANSIENT_RETRY_CAP)
-        logger.warning("%s: %s; try %d again in %.1f s", task.name, error, tries + 2, countdown)
-        raise task.retry(countdown=countdown, exc=error)
-    logger.error("%s: %s (%s)", task.name, gave_up, error)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None,
@@ -47,10 +37,10 @@ def notify_recipe_completion(self: Task, completion_id: int) -> None:
         notify_recipe_completion.apply_async((completion_id,), countdown=HARD_LIMIT)
         return
     except REDIS_DOWN as error:  # the lock cannot be taken: nothing was sent, try again later
-        _retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
+        retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
         return
     except MailError as error:
-        _retry_or_give_up(self, error, gave_up=f"completion {completion_id}'s notices not all sent")
+        retry_or_give_up(self, error, gave_up=f"completion {completion_id}'s notices not all sent")
         return
     logger.info("completion %s: %s", completion_id, counts)
 
@@ -78,8 +68,8 @@ def send_chef_report(self: Task, chef_id: int, day: str) -> None:
     except Busy:
         send_chef_report.apply_async((chef_id, day), countdown=HARD_LIMIT)
     except REDIS_DOWN as error:  # the lock cannot be taken: nothing was sent, try again later
-        _retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
+        retry_or_give_up(self, MailTemporaryError(f"Redis is unreachable: {error}"), gave_up="no lock")
     except MailError as error:
         final = not error.temporary or self.request.retries >= settings.TRANSIENT_RETRIES
         services.chef_report_trouble(chef_id=chef_id, day=when, error=error, final=final)
-        _retry_or_give_up(self, error, gave_up=f"chef {chef_id}'s report of {day} not sent")
+        retry_or_give_up(self, error, gave_up=f"chef {chef_id}'s report of {day} not sent")

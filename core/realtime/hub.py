@@ -61,6 +61,16 @@ def publish_raw(topic: str, frame: Frame) -> None:
     sync_client().publish(_channel(topic), frame)
 
 
+def publish_many(frames: list[tuple[str, Frame]]) -> None:
+    """Publish many (topic, frame) pairs in one round trip (a batch job's events)."""
+    if not frames:
+        return
+    with sync_client().pipeline(transaction=False) as pipe:
+        for topic, frame in frames:
+            pipe.publish(_channel(topic), frame)
+        pipe.execute()
+
+
 async def apublish(topic: str, event: dict[str, Any]) -> None:
     await apublish_raw(topic, encode(event))
 

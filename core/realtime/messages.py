@@ -15,9 +15,12 @@ MAX_DEPTH = 32
 class MessageError(Exception):
     code: str
     message: str
+    field: str | None = None  # the input field at fault, when there is one
 
     def as_event(self, *, client_id: str | None = None) -> dict[str, Any]:
         event: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.field is not None:
+            event["field"] = self.field
         if client_id is not None:
             event["client_id"] = client_id
         return event
