@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
