@@ -47,7 +47,8 @@ async def test_an_expense_added_in_one_tab_reaches_the_other_tab_and_no_other_us
     await tab1.send_json_to({"type": "expense.add", "client_id": "a1", "amount": "19.99", "date": today(),
                              "description": "<b>Saffron</b>"})  # fmt: skip
     ack = await until(tab1, "ack")
-    assert ack["client_id"] == "a1" and ack["expense"]["amount"] == "19.99"
+    assert ack["client_id"] == "a1"
+    assert ack["expense"]["amount"] == "19.99"
     created = await until(tab2, "expense.created")
     assert created["expense"]["description"] == "<b>Saffron</b>"
     month = created["expense"]["month"]
@@ -74,7 +75,7 @@ async def test_every_bad_field_gets_an_error_naming_it_and_nothing_is_saved_or_b
     message = {"type": "expense.add", "client_id": "c1", "amount": "5", "date": today(), **frame}
     await tab1.send_json_to(message)
     error = await tab1.receive_json_from(timeout=5)
-    assert error["type"] == "error" and error["field"] == field and error["client_id"] == "c1", error
+    assert (error["type"], error["field"], error["client_id"]) == ("error", field, "c1"), error
     assert error["message"]
     assert not await Expense.objects.aexists()
     assert await tab2.receive_nothing(timeout=0.3)
@@ -92,7 +93,7 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open():
                 '{"type": "expense.delete", "id": "x"}']:  # fmt: skip
         await socket.send_to(text_data=raw)
         reply = await socket.receive_json_from(timeout=5)
-        assert reply["type"] == "error" and "field" in reply, (raw, reply)
+        assert (reply["type"], "field" in reply) == ("error", True), (raw, reply)
     await socket.send_json_to({"type": "month", "month": today()[:7]})
     assert (await socket.receive_json_from(timeout=5))["type"] == "month"
     await socket.disconnect()
@@ -122,10 +123,12 @@ async def test_update_and_delete_reach_every_tab_with_the_months_totals():
     await until(tab2, "expense.created")
     await tab1.send_json_to({"type": "expense.update", "client_id": "u", "id": expense_id, "amount": "12.30"})
     updated = await until(tab2, "expense.updated")
-    assert updated["expense"]["amount"] == "12.30" and updated["months"][today()[:7]]["total"] == "12.30"
+    assert updated["expense"]["amount"] == "12.30"
+    assert updated["months"][today()[:7]]["total"] == "12.30"
     await tab1.send_json_to({"type": "expense.delete", "client_id": "d", "id": expense_id})
     deleted = await until(tab2, "expense.deleted")
-    assert deleted["expense"]["id"] == expense_id and deleted["months"][today()[:7]]["total"] == "0.00"
+    assert deleted["expense"]["id"] == expense_id
+    assert deleted["months"][today()[:7]]["total"] == "0.00"
     for socket in (tab1, tab2):
         await socket.disconnect()
 
@@ -136,8 +139,10 @@ async def test_the_month_is_read_back_whole():
     socket = await connect(ana)
     await socket.send_json_to({"type": "month", "month": today()[:7]})
     state = await socket.receive_json_from(timeout=5)
-    assert state["total"] == "4.20" and [e["description"] for e in state["expenses"]] == ["Thyme"]
-    assert json.dumps(state).count("4.2") >= 1 and isinstance(state["expenses"][0]["amount"], str)
+    assert state["total"] == "4.20"
+    assert [e["description"] for e in state["expenses"]] == ["Thyme"]
+    assert json.dumps(state).count("4.2") >= 1
+    assert isinstance(state["expenses"][0]["amount"], str)
     await socket.disconnect()
 
 
