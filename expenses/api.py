@@ -45,8 +45,15 @@ def _amount(value: str) -> str:
     return value
 
 
+LIMIT_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
+
+
 def _limit(value: str) -> str:
+    if not value.strip():
+        raise ValidationError('Send null for no limit, or a limit such as "500.00".')
     inputs.limit_parse(value)
+    if not re.fullmatch(LIMIT_PATTERN, value):
+        raise ValidationError("Write the limit as digits with at most 2 decimals, such as 500.00.")
     return value
 
 
@@ -59,7 +66,7 @@ Amount = Annotated[
 Limit = Annotated[
     str,
     Field(description="A monthly limit as a string (more than 0, 2 decimals at most); null for none.",
-          examples=["500.00"], json_schema_extra={"pattern": r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"}),
+          examples=["500.00"], json_schema_extra={"pattern": LIMIT_PATTERN}),
     _field(_limit),
 ]  # fmt: skip
 Day = Annotated[

@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from expenses.models import Expense, ExpenseCategory
 from jobs.services import job_create
 from kitchen.tests.factories import (
     PASSWORD,
@@ -62,6 +64,8 @@ def test_no_generated_request_causes_a_server_error(live_server_url, tmp_path):
     recipe = RecipeFactory(owner=staff)
     RecipeIngredientFactory(recipe=recipe, ingredient=butter)
     job_create(owner=staff.user, kind="demo.count", params={"count": 3})  # an id for /api/jobs/{job_id}
+    produce = ExpenseCategory.objects.create(owner=staff.user, name="Produce", monthly_limit=Decimal("100"))
+    Expense.objects.create(owner=staff.user, category=produce, amount=Decimal("12.50"), date=timezone.localdate())
 
     result = schemathesis(live_server_url, browser_session(live_server_url, staff.user.username, PASSWORD),
                           max_seconds=MAX_SECONDS, config=tmp_path / "schemathesis.toml")  # fmt: skip
