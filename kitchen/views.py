@@ -188,6 +188,26 @@ def recipe_collaborator_remove(request: AuthenticatedHttpRequest, recipe_id: int
     return _collaborators_section(request, recipe)
 
 
+@login_required
+@require_POST
+def ingredient_create(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Any chef adds an ingredient (the editor's "Create it" beside a line naming none): JSON, 201 with
+    the ingredient or 400 with the reason. `recipe`, a recipe the chef edits, is written back again at once."""
+    raw = request.POST.get("recipe", "")
+    recipe = None
+    if raw:
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+            raise Http404("No such recipe")
+        recipe = _editable_recipe(request, int(raw))
+    try:
+        ingredient = services.ingredient_create(
+            name=request.POST.get("name", ""), unit=request.POST.get("unit") or Unit.GRAM, for_recipe=recipe
+        )
+    except ValidationError as error:
+        return JsonResponse({"error": error.messages[0]}, status=400)
+    return JsonResponse({"id": ingredient.pk, "name": ingredient.name, "unit": ingredient.unit}, status=201)
+
+
 def _unauthenticated() -> JsonResponse:
     return JsonResponse({"error": "authentication required"}, status=401)
 

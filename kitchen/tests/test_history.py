@@ -326,6 +326,67 @@ class TestVersionRestore:
         assert store.version_save_by_hand(recipe_id=10**9, by=owner) is None
 
 
+@pytest.mark.django_db
+class TestCompletionVersion:
+    """Marking a recipe completed keeps it, as completed, among its versions: once per completion."""
+
+    def completed_versions(self, recipe) -> list[RecipeVersion]:
+        return list(RecipeVersion.objects.filter(recipe=recipe, reason=RecipeVersion.Reason.COMPLETED))
+
+    def test_the_button_keeps_a_completed_version_once(self):
+        from kitchen.services import recipe_complete
+
+        # Given a draft being co-edited, with a version from before
+        recipe = a_recipe()
+        store.version_save(recipe_id=recipe.pk)
+        chef = recipe.owner.user
+        # When its owner marks it completed, then presses again, and an editor's write-back follows
+        recipe_complete(recipe=recipe, by=chef)
+        recipe_complete(recipe=Recipe.objects.get(pk=recipe.pk), by=chef)
+        store.document_write_back(recipe_id=recipe.pk)
+        # Then one version keeps it as completed, by whom, and it is the document as it is now
+        (version,) = self.completed_versions(recipe)
+        assert (version.by, version.content["meta"]["status"]) == (chef, "completed")
+        assert version.content == content_of(recipe.pk)
+        assert version.seq == RecipeDocument.objects.get(recipe=recipe).last_seq
+
+    def test_completing_in_the_editor_keeps_one_at_its_write_back(self):
+        # Given a chef who sets the status to completed in the shared document
+        recipe = a_recipe()
+        chef = ChefFactory().user
+
+        def complete(doc):
+            doc.get("meta", type=Map)["status"] = "completed"
+
+        edit(recipe.pk, complete, user_id=chef.pk)
+        # When it is written back, twice
+        store.document_write_back(recipe_id=recipe.pk)
+        store.document_write_back(recipe_id=recipe.pk)
+        # Then the recipe is completed and one version says so, by that chef
+        assert Recipe.objects.get(pk=recipe.pk).status == "completed"
+        (version,) = self.completed_versions(recipe)
+        assert (version.by, version.content["meta"]["status"]) == (chef, "completed")
+
+    def test_a_recipe_nobody_opened_gets_its_document_and_the_version(self):
+        from kitchen.services import recipe_complete
+
+        recipe = RecipeFactory(name="Never opened", status=Recipe.Status.DRAFT)
+        recipe_complete(recipe=recipe, by=None)
+        (version,) = self.completed_versions(recipe)
+        assert (version.content["name"], version.content["meta"]["status"]) == ("Never opened", "completed")
+
+    def test_each_completion_has_its_own_and_other_changes_none(self):
+        from kitchen.services import recipe_complete, recipe_update
+
+        recipe = a_recipe()
+        recipe_complete(recipe=recipe, by=None)
+        recipe_update(recipe=recipe, fields={"name": "Leek soup again"})  # completed already: no new completion
+        assert len(self.completed_versions(recipe)) == 1
+        recipe_update(recipe=recipe, fields={"status": Recipe.Status.DRAFT})
+        recipe_complete(recipe=recipe, by=None)  # a second completion
+        assert [v.content["name"] for v in self.completed_versions(recipe)] == ["Leek soup again", "Leek soup"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_alongside_editors_a_form_save_and_a_version_save_neither_deadlocks_nor_loses_an_update():
     if connection.vendor != "postgresql":
