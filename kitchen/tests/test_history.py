@@ -561,6 +561,46 @@ class TestHistoryPage:
         assert "Nothing to restore: the recipe is as it was on" in again
 
 
+def edit_url(recipe) -> str:
+    return reverse("kitchen:recipe-edit", args=[recipe.pk])
+
+
+@pytest.mark.django_db
+class TestEditorHistoryPanel:
+    """The editor lists the newest versions and restores one without leaving the editor."""
+
+    def test_lists_the_newest_versions_each_with_a_restore_form_that_comes_back_to_the_editor(self):
+        recipe = a_recipe()
+        versions = []
+        for i in range(7):
+            edit(recipe.pk, rename(f"Soup {i}"))
+            versions.append(store.version_save(recipe_id=recipe.pk))
+        body = client_for(recipe.owner.user).get(edit_url(recipe)).content.decode()
+        listed = [v for v in versions if f'data-version-id="{v.pk}"' in body]
+        assert listed == versions[-5:]
+        assert body.count('name="next" value="edit"><button type="submit" class="secondary outline"') == 5
+        assert body.index(f'data-version-id="{versions[-1].pk}"') < body.index(f'data-version-id="{versions[-2].pk}"')
+
+    def test_restoring_with_next_edit_comes_back_to_the_editor_and_says_what_happened(self):
+        recipe = a_recipe()
+        old = store.version_save(recipe_id=recipe.pk)
+        edit(recipe.pk, rename("Other"))
+        client = client_for(recipe.owner.user)
+        response = client.post(restore_url(old), {"next": "edit"})
+        assert response["Location"] == f"{edit_url(recipe)}#editor-history"
+        page = client.get(edit_url(recipe)).content.decode()
+        assert "Restored the version of" in page
+        assert Recipe.objects.get(pk=recipe.pk).name == "Leek soup"
+
+    def test_a_reader_sees_the_versions_without_restore_buttons(self):
+        recipe = a_recipe()
+        Recipe.objects.filter(pk=recipe.pk).update(status=Recipe.Status.COMPLETED)
+        version = store.version_save(recipe_id=recipe.pk)
+        body = client_for(ChefFactory().user).get(edit_url(recipe)).content.decode()
+        assert f'data-version-id="{version.pk}"' in body
+        assert "Restore the version of" not in body
+
+
 @pytest.mark.django_db
 class TestHistoryPermissions:
     @pytest.fixture
