@@ -417,7 +417,7 @@ function showProblems() {
     note.textContent = `${note.textContent} No ingredient is called “${input.value}”.`.trim();
     const name = plainText(row._entry.item.get("ingredient")).trim();
     if (!ingredientForm || !name) continue;
-    const told = creating.get(id);
+    const told = creating.get(`${id} ${name}`);
     if (told) note.append(" ", told.text);
     if (!told || told.again) {
       const unit = plainText(row._entry.item.get("unit"));
@@ -430,7 +430,7 @@ function showProblems() {
 // back again at once, and its report no longer lists the line.
 
 const ingredientForm = canEdit ? document.getElementById("editor-ingredient-form") : null;
-const creating = new Map(); // line id -> { text, again }: what the chef was told, and whether to offer it again
+const creating = new Map(); // "<line id> <name>" -> { text, again }: what the chef was told, whether to offer it again
 const unitValues = new Set(units.map(([value]) => value));
 
 async function createIngredient(lineId, name, unit) {
@@ -438,19 +438,20 @@ async function createIngredient(lineId, name, unit) {
   body.set("name", name);
   body.set("unit", unitValues.has(unit) ? unit : "");
   body.set("recipe", recipeId);
-  creating.set(lineId, { text: `Creating “${name}”…`, again: false });
+  const key = `${lineId} ${name}`; // a line renamed since is offered its own ingredient
+  creating.set(key, { text: `Creating “${name}”…`, again: false });
   showProblems();
   try {
     const response = await fetch(ingredientForm.action, { method: "POST", body, headers: { Accept: "application/json" } });
     const answer = await response.json().catch(() => ({}));
     if (response.ok) {
       document.getElementById("ingredient-names").append(el("option", { value: answer.name }));
-      creating.set(lineId, { text: `Created “${answer.name}”.`, again: false });
+      creating.set(key, { text: `Created “${answer.name}”.`, again: false });
     } else {
-      creating.set(lineId, { text: answer.error || "The ingredient could not be created.", again: true });
+      creating.set(key, { text: answer.error || "The ingredient could not be created.", again: true });
     }
   } catch {
-    creating.set(lineId, { text: "Could not reach the server: try again.", again: true });
+    creating.set(key, { text: "Could not reach the server: try again.", again: true });
   }
   showProblems();
 }
