@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 
-from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeCompletion, RecipeIngredient, Step
+from kitchen.models import Category, Chef, Ingredient, Recipe, RecipeCompletion, RecipeIngredient, Step, Unit
 from kitchen.pricing.services import recipe_costs_publish_on_commit
 
 
@@ -131,12 +132,12 @@ def recipe_update(
     _replace_lines_and_steps(recipe, lines=lines, steps=steps)
     if lines is not None or "servings" in fields:  # nothing else changes what it costs
         recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
-    if was_draft and recipe.status == Recipe.Status.COMPLETED:
-        _completion_record(recipe=recipe, by=by)
     if not from_document:
         from kitchen.collab.store import document_apply_rows
 
         document_apply_rows(recipe=recipe, user_id=by.pk if isinstance(by, User) else None)
+    if was_draft and recipe.status == Recipe.Status.COMPLETED:
+        _completion_record(recipe=recipe, by=by)
     return recipe
 
 
@@ -146,10 +147,15 @@ def recipe_complete(*, recipe: Recipe, by: User | AnonymousUser | None) -> Recip
 
 
 def _completion_record(*, recipe: Recipe, by: User | AnonymousUser | None) -> RecipeCompletion:
+    """A draft just became completed (once per change, under the recipe's lock, after its document took
+    the status): record it, e-mail everyone on it after commit, and keep the recipe as completed in its history."""
+    from kitchen.collab.store import version_save_completed
     from notifications.tasks import notify_recipe_completion
 
-    completion = RecipeCompletion.objects.create(recipe=recipe, by=by if isinstance(by, User) else None)
+    user = by if isinstance(by, User) else None
+    completion = RecipeCompletion.objects.create(recipe=recipe, by=user)
     notify_recipe_completion.delay_on_commit(completion.pk)
+    version_save_completed(recipe_id=recipe.pk, by=user)
     return completion
 
 
@@ -212,6 +218,36 @@ def recipe_saved_elsewhere(*, recipe: Recipe, was_draft: bool, by: User | Anonym
 
     Recipe.objects.select_for_update().filter(pk=recipe.pk).exists()
     recipe_costs_publish_on_commit(recipe_ids=[recipe.pk])
+    document_apply_rows(recipe=recipe, user_id=by.pk if isinstance(by, User) else None)
     if was_draft and recipe.status == Recipe.Status.COMPLETED:
         _completion_record(recipe=recipe, by=by)
-    document_apply_rows(recipe=recipe, user_id=by.pk if isinstance(by, User) else None)
+
+
+INGREDIENT_NAME_MAX = 100  # Ingredient.name
+
+
+@transaction.atomic
+def ingredient_create(*, name: str, unit: str = Unit.GRAM, for_recipe: Recipe | None = None) -> Ingredient:
+    """A new ingredient, which any chef may add (the editor's "Create it" beside a line naming none).
+    Raises ValidationError with a message for the chef. With `for_recipe`, that recipe's document is
+    written back again at once, so its lines naming the new ingredient take it."""
+    clean = name.strip()  # as a line's ingredient is matched at write-back: case and outer spaces aside
+    if not clean:
+        raise ValidationError("Enter the ingredient's name.")
+    if len(clean) > INGREDIENT_NAME_MAX:
+        raise ValidationError(f"An ingredient's name has at most {INGREDIENT_NAME_MAX} characters.")
+    if unit not in Unit.values:
+        raise ValidationError("Choose the ingredient's unit from the list.")
+    taken = Ingredient.objects.annotate(lname=Lower("name")).filter(lname=clean.lower()).first()
+    if taken is not None:
+        raise ValidationError(f"There is already an ingredient called “{taken.name}”.")
+    try:
+        with transaction.atomic():
+            ingredient = Ingredient.objects.create(name=clean, unit=unit)
+    except IntegrityError:  # another chef created it a moment ago
+        raise ValidationError(f"There is already an ingredient called “{clean}”.") from None
+    if for_recipe is not None:
+        from kitchen.collab.store import document_write_back
+
+        document_write_back(recipe_id=for_recipe.pk, again=True)
+    return ingredient

@@ -27,4 +27,5 @@ urlpatterns = [
         name="recipe-collaborator-remove",
     ),
     path("ingredients/<int:ingredient_id>/", views.ingredient_detail, name="ingredient-detail"),
+    path("ingredients/new/", views.ingredient_create, name="ingredient-create"),
 ]

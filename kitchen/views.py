@@ -151,6 +151,8 @@ def recipe_version_restore(request: AuthenticatedHttpRequest, recipe_id: int, ve
         messages.success(
             request, f"Restored the version of {when}. The recipe as it was before is kept: restore it to undo."
         )
+    if request.POST.get("next") == "edit":  # the editor's History panel
+        return redirect(f"{reverse('kitchen:recipe-edit', args=[recipe.pk])}#editor-history")
     return redirect("kitchen:recipe-history", recipe_id=recipe.pk)
 
 
@@ -186,6 +188,26 @@ def recipe_collaborator_remove(request: AuthenticatedHttpRequest, recipe_id: int
     else:
         messages.success(request, f"{chef.user.username} no longer edits this recipe.")
     return _collaborators_section(request, recipe)
+
+
+@login_required
+@require_POST
+def ingredient_create(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Any chef adds an ingredient (the editor's "Create it" beside a line naming none): JSON, 201 with
+    the ingredient or 400 with the reason. `recipe`, a recipe the chef edits, is written back again at once."""
+    raw = request.POST.get("recipe", "")
+    recipe = None
+    if raw:
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+            raise Http404("No such recipe")
+        recipe = _editable_recipe(request, int(raw))
+    try:
+        ingredient = services.ingredient_create(
+            name=request.POST.get("name", ""), unit=request.POST.get("unit") or Unit.GRAM, for_recipe=recipe
+        )
+    except ValidationError as error:
+        return JsonResponse({"error": error.messages[0]}, status=400)
+    return JsonResponse({"id": ingredient.pk, "name": ingredient.name, "unit": ingredient.unit}, status=201)
 
 
 def _unauthenticated() -> JsonResponse:
@@ -248,6 +270,9 @@ def recipe_create(request: HttpRequest) -> HttpResponse:
     return render(request, "kitchen/recipe_form.html", {"form": form, "formset": formset}, status=status)
 
 
+EDITOR_VERSIONS = 5  # the newest versions in the editor's History panel; the history page has them all
+
+
 @login_required
 @require_GET
 def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
@@ -267,7 +292,7 @@ def recipe_edit(request: HttpRequest, recipe_id: int) -> HttpResponse:
         "difficulties": Recipe.Difficulty.choices,
         "categories": list(Category.objects.values_list("pk", "name")),
         "ingredient_names": list(Ingredient.objects.values_list("name", flat=True)),
-        "ingredient_add_url": reverse("admin:kitchen_ingredient_add") if request.user.is_staff else "",
+        "versions": collab_history.versions_newest(recipe_id=recipe.pk, limit=EDITOR_VERSIONS),
     }
     context["can_share"] = selectors.recipe_can_share(user=request.user, recipe=recipe)
     context["chefs_to_add"] = selectors.chefs_to_add(recipe=recipe) if context["can_share"] else []

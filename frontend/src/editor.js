@@ -7,7 +7,7 @@
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
-import { EditorState } from "@codemirror/state";
+import { Compartment, EditorState } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { generateKeyBetween } from "fractional-indexing";
 
@@ -54,6 +54,8 @@ function change(fn) {
 const singleLine = EditorState.transactionFilter.of((tr) => (tr.newDoc.lines > 1 ? [] : tr));
 
 function textEditor(parent, ytext, { label, multiline = true, hint = "" }) {
+  const labelled = new Compartment();
+  const attributes = (text) => EditorView.contentAttributes.of({ "aria-label": text, "aria-multiline": String(multiline) });
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -64,13 +66,26 @@ function textEditor(parent, ytext, { label, multiline = true, hint = "" }) {
         EditorView.lineWrapping,
         EditorState.readOnly.of(!canEdit),
         EditorView.editable.of(canEdit),
-        EditorView.contentAttributes.of({ "aria-label": label, "aria-multiline": String(multiline) }),
+        labelled.of(attributes(label)),
         placeholderExt(hint),
         multiline ? [] : singleLine,
       ],
     }),
   });
+  view.brigadeLabel = label;
+  view.relabel = (text) => {
+    if (text === view.brigadeLabel) return;
+    view.brigadeLabel = text;
+    view.dispatch({ effects: labelled.reconfigure(attributes(text)) });
+  };
   return view;
+}
+
+// What a client put where text belongs, as text (a hostile one may write a number or a plain string).
+function plainText(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return value instanceof Y.Text ? value.toString() : "";
 }
 
 // -- Order by position: fractional-indexing keys compared as plain strings, ties by id ---------
@@ -129,14 +144,49 @@ function removeItem(array, id) {
   });
 }
 
-// Reorder rows (keyed by id) to match the document without recreating them: focus and caret stay.
-function placeRows(container, rows, entries) {
-  let previous = null;
+// Rows keyed by item id, made once and kept in the document's order: focus and caret stay. `build`
+// makes a row, `stale` says one must be made again, `drop` releases what a row holds, `number` tells a
+// row its place (1, 2, …) for its accessible labels.
+function syncRows(container, rows, entries, { build, stale = () => false, drop = () => {}, number = () => {} }) {
+  const seen = new Set();
   for (const entry of entries) {
+    seen.add(entry.id);
+    let row = rows.get(entry.id);
+    if (row && stale(row, entry)) {
+      drop(row);
+      row.remove();
+      row = undefined;
+    }
+    if (!row) {
+      row = build(entry);
+      rows.set(entry.id, row);
+    }
+    row._entry = entry;
+  }
+  for (const [id, row] of rows) {
+    if (!seen.has(id)) {
+      drop(row);
+      row.remove();
+      rows.delete(id);
+    }
+  }
+  // Moving a node blurs what it holds: a keyboard user who moved a row keeps their place.
+  const focused = container.contains(document.activeElement) ? document.activeElement : null;
+  let previous = null;
+  entries.forEach((entry, index) => {
     const row = rows.get(entry.id);
     const next = previous ? previous.nextSibling : container.firstChild;
     if (row !== next) container.insertBefore(row, next);
+    number(row, index + 1);
     previous = row;
+  });
+  if (focused && focused.isConnected && document.activeElement !== focused) focused.focus();
+}
+
+function setLabel(node, label) {
+  if (node && node.getAttribute("aria-label") !== label) {
+    node.setAttribute("aria-label", label);
+    if (node.tagName === "BUTTON") node.title = label;
   }
 }
 
@@ -165,14 +215,22 @@ function dragAndDrop(row, array, id, container) {
   });
 }
 
-function moveButtons(array, id, label) {
+function moveButtons(array, id) {
+  const button = (move, onclick, text) => el("button", { type: "button", class: "icon secondary outline", dataset: { move }, onclick, disabled: !canEdit }, text);
   return el(
     "span",
     { class: "move-buttons" },
-    el("button", { type: "button", class: "icon secondary outline", title: `Move ${label} up`, "aria-label": `Move ${label} up`, onclick: () => moveItem(array, id, -1), disabled: !canEdit }, "↑"),
-    el("button", { type: "button", class: "icon secondary outline", title: `Move ${label} down`, "aria-label": `Move ${label} down`, onclick: () => moveItem(array, id, 1), disabled: !canEdit }, "↓"),
-    el("button", { type: "button", class: "icon secondary outline", title: `Remove ${label}`, "aria-label": `Remove ${label}`, onclick: () => removeItem(array, id), disabled: !canEdit }, "✕"),
+    button("up", () => moveItem(array, id, -1), "↑"),
+    button("down", () => moveItem(array, id, 1), "↓"),
+    button("remove", () => removeItem(array, id), "✕"),
   );
+}
+
+// "Move line 2 up", "Quantity, line 2", "Step 3": every control says which row it acts on.
+function numberButtons(row, noun, n) {
+  setLabel(row.querySelector('[data-move="up"]'), `Move ${noun} ${n} up`);
+  setLabel(row.querySelector('[data-move="down"]'), `Move ${noun} ${n} down`);
+  setLabel(row.querySelector('[data-move="remove"]'), `Remove ${noun} ${n}`);
 }
 
 // -- Ingredient lines: plain values (the last change of a field wins) --------------------------
@@ -181,7 +239,7 @@ const linesList = document.getElementById("editor-lines");
 const lineRows = new Map();
 
 function lineInput(entry, key, attrs) {
-  const input = el("input", { ...attrs, dataset: { key }, disabled: !canEdit });
+  const input = el("input", { ...attrs, dataset: { key, label: attrs["aria-label"] }, disabled: !canEdit });
   input.value = String(entry.item.get(key) ?? "");
   input.addEventListener("input", () => change(() => entry.item.set(key, input.value)));
   return input;
@@ -189,7 +247,7 @@ function lineInput(entry, key, attrs) {
 
 function lineRow(entry) {
   const { id } = entry;
-  const unitSelect = el("select", { "aria-label": "Unit", dataset: { key: "unit" }, disabled: !canEdit });
+  const unitSelect = el("select", { "aria-label": "Unit", dataset: { key: "unit", label: "Unit" }, disabled: !canEdit });
   unitSelect.append(el("option", { value: "" }, "unit…"), ...units.map(([value, label]) => el("option", { value }, label)));
   unitSelect.value = String(entry.item.get("unit") ?? "");
   unitSelect.addEventListener("change", () => change(() => entry.item.set("unit", unitSelect.value)));
@@ -201,41 +259,34 @@ function lineRow(entry) {
     unitSelect,
     lineInput(entry, "ingredient", { "aria-label": "Ingredient", list: "ingredient-names", class: "ingredient", placeholder: "Ingredient" }),
     lineInput(entry, "note", { "aria-label": "Note", class: "note", placeholder: "Note" }),
-    moveButtons(lines, id, "this line"),
+    moveButtons(lines, id),
     el("small", { class: "field-problem", role: "status" }),
   );
   dragAndDrop(row, lines, id, linesList);
   return row;
 }
 
+function numberLine(row, n) {
+  for (const input of row.querySelectorAll("[data-key]")) setLabel(input, `${input.dataset.label}, line ${n}`);
+  numberButtons(row, "line", n);
+}
+
 function renderLines() {
   const entries = ordered(lines);
-  const seen = new Set();
+  syncRows(linesList, lineRows, entries, { build: lineRow, number: numberLine });
   for (const entry of entries) {
-    seen.add(entry.id);
-    let row = lineRows.get(entry.id);
-    if (!row) {
-      row = lineRow(entry);
-      lineRows.set(entry.id, row);
-    }
-    row._entry = entry;
-    for (const input of row.querySelectorAll("[data-key]")) {
-      const value = String(entry.item.get(input.dataset.key) ?? "");
+    for (const input of lineRows.get(entry.id).querySelectorAll("[data-key]")) {
+      const value = plainText(entry.item.get(input.dataset.key) ?? "");
       if (input !== document.activeElement && input.value !== value) input.value = value;
     }
   }
-  for (const [id, row] of lineRows) {
-    if (!seen.has(id)) {
-      row.remove();
-      lineRows.delete(id);
-    }
-  }
-  placeRows(linesList, lineRows, entries);
   document.getElementById("editor-lines-empty").hidden = entries.length > 0;
   showProblems();
 }
 
 // -- Steps: each step's text is a Y.Text of its own ---------------------------------------------
+// A client may have put something else there (a plain string, a number): a page that may write
+// repairs it into a Y.Text; a read-only page cannot, and shows it as plain text.
 
 const stepsList = document.getElementById("editor-steps");
 const stepRows = new Map();
@@ -248,34 +299,39 @@ function stepRow(entry) {
     { class: "editor-step", dataset: { id } },
     el("span", { class: "drag-handle", title: "Drag to reorder", "aria-hidden": "true" }, "⠿"),
     box,
-    moveButtons(steps, id, "this step"),
+    moveButtons(steps, id),
     el("small", { class: "field-problem", role: "status" }),
   );
   let text = entry.item.get("text");
-  if (!(text instanceof Y.Text)) {
-    text = new Y.Text(String(text ?? ""));
+  if (!(text instanceof Y.Text) && canEdit) {
+    text = new Y.Text(plainText(text));
     change(() => entry.item.set("text", text));
   }
-  row._view = textEditor(box, text, { label: "Step", hint: "Describe this step" });
+  row._text = entry.item.get("text"); // made again when this changes (replaced by a client)
+  if (text instanceof Y.Text) {
+    row._view = textEditor(box, text, { label: "Step", hint: "Describe this step" });
+  } else {
+    row._view = null;
+    box.append(el("div", { class: "plain-text", role: "textbox", "aria-readonly": "true", "aria-multiline": "true", "aria-label": "Step" }, plainText(text)));
+  }
   dragAndDrop(row, steps, id, stepsList);
   return row;
 }
 
+function numberStep(row, n) {
+  if (row._view) row._view.relabel(`Step ${n}`);
+  else setLabel(row.querySelector(".plain-text"), `Step ${n}`);
+  numberButtons(row, "step", n);
+}
+
 function renderSteps() {
   const entries = ordered(steps);
-  const seen = new Set();
-  for (const entry of entries) {
-    seen.add(entry.id);
-    if (!stepRows.has(entry.id)) stepRows.set(entry.id, stepRow(entry));
-  }
-  for (const [id, row] of stepRows) {
-    if (!seen.has(id)) {
-      row._view.destroy();
-      row.remove();
-      stepRows.delete(id);
-    }
-  }
-  placeRows(stepsList, stepRows, entries);
+  syncRows(stepsList, stepRows, entries, {
+    build: stepRow,
+    stale: (row, entry) => row._text !== entry.item.get("text"),
+    drop: (row) => row._view?.destroy(),
+    number: numberStep,
+  });
   document.getElementById("editor-steps-empty").hidden = entries.length > 0;
   showProblems();
 }
@@ -343,7 +399,7 @@ function showProblems() {
       note = row?.querySelector(".field-problem");
     } else if (step) {
       const row = stepRows.get(step[1]);
-      target = row?.querySelector(".cm-content");
+      target = row?.querySelector(".cm-content, .plain-text");
       note = row?.querySelector(".field-problem");
     } else {
       target = root.querySelector(`[data-problem-for="${key}"]`);
@@ -359,10 +415,45 @@ function showProblems() {
     input.setAttribute("aria-invalid", "true");
     const note = row.querySelector(".field-problem");
     note.textContent = `${note.textContent} No ingredient is called “${input.value}”.`.trim();
-    if (root.dataset.ingredientAddUrl) {
-      note.append(" ", el("a", { href: `${root.dataset.ingredientAddUrl}?name=${encodeURIComponent(input.value)}`, target: "_blank", rel: "noopener" }, "Create it"));
+    const name = plainText(row._entry.item.get("ingredient")).trim();
+    if (!ingredientForm || !name) continue;
+    const told = creating.get(`${id} ${name}`);
+    if (told) note.append(" ", told.text);
+    if (!told || told.again) {
+      const unit = plainText(row._entry.item.get("unit"));
+      note.append(" ", el("button", { type: "button", class: "link-button", dataset: { create: id }, onclick: () => createIngredient(id, name, unit) }, `Create “${name}”`));
     }
   }
+}
+
+// -- Creating the ingredient a line names (any chef who edits): the server writes the document
+// back again at once, and its report no longer lists the line.
+
+const ingredientForm = canEdit ? document.getElementById("editor-ingredient-form") : null;
+const creating = new Map(); // "<line id> <name>" -> { text, again }: what the chef was told, whether to offer it again
+const unitValues = new Set(units.map(([value]) => value));
+
+async function createIngredient(lineId, name, unit) {
+  const body = new FormData(ingredientForm); // its CSRF token
+  body.set("name", name);
+  body.set("unit", unitValues.has(unit) ? unit : "");
+  body.set("recipe", recipeId);
+  const key = `${lineId} ${name}`; // a line renamed since is offered its own ingredient
+  creating.set(key, { text: `Creating “${name}”…`, again: false });
+  showProblems();
+  try {
+    const response = await fetch(ingredientForm.action, { method: "POST", body, headers: { Accept: "application/json" } });
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) {
+      document.getElementById("ingredient-names").append(el("option", { value: answer.name }));
+      creating.set(key, { text: `Created “${answer.name}”.`, again: false });
+    } else {
+      creating.set(key, { text: answer.error || "The ingredient could not be created.", again: true });
+    }
+  } catch {
+    creating.set(key, { text: "Could not reach the server: try again.", again: true });
+  }
+  showProblems();
 }
 
 document.addEventListener("brigade:document-report", (event) => {
@@ -374,6 +465,8 @@ document.addEventListener("brigade:document-report", (event) => {
 
 const presenceList = document.getElementById("editor-presence");
 
+let presenceShown = null;
+
 function renderPresence() {
   const people = new Map();
   for (const [clientId, state] of awareness.getStates()) {
@@ -382,6 +475,10 @@ function renderPresence() {
     const key = String(user.id ?? user.name);
     if (!people.has(key)) people.set(key, { name: user.name, color: String(user.color ?? "#888"), me: clientId === doc.clientID });
   }
+  // Awareness changes with every caret move: the list (a live region) changes only with who is here.
+  const shown = JSON.stringify([...people.entries()]);
+  if (shown === presenceShown) return;
+  presenceShown = shown;
   presenceList.replaceChildren(
     ...[...people.values()].map((person) => {
       const dot = el("span", { class: "presence-dot", "aria-hidden": "true" });
@@ -479,7 +576,7 @@ document.getElementById("editor-add-line").addEventListener("click", () => {
 document.getElementById("editor-add-step").addEventListener("click", () => {
   const id = appendItem(steps, { text: new Y.Text("") });
   renderSteps();
-  stepRows.get(id)?._view.focus();
+  stepRows.get(id)?._view?.focus();
 });
 for (const button of root.querySelectorAll(".editor-add")) button.disabled = !canEdit;
 

@@ -284,3 +284,13 @@ def recipe_history(*, recipe_id: int, number: int = 1, per_page: int = VERSIONS_
         for version in page
     ]
     return Page(items=entries, number=number, pages=pages, count=count)
+
+
+def versions_newest(*, recipe_id: int, limit: int) -> list[RecipeVersion]:
+    """The recipe's newest versions, without their content (the editor's History panel)."""
+    return list(
+        RecipeVersion.objects.filter(recipe_id=recipe_id)
+        .order_by("-seq")
+        .select_related("by")
+        .defer("state", "content")[:limit]
+    )

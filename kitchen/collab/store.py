@@ -414,8 +414,10 @@ class WriteBack:
     report: dict[str, Any]
 
 
-def document_write_back(*, recipe_id: int) -> WriteBack | None:
+def document_write_back(*, recipe_id: int, again: bool = False) -> WriteBack | None:
     """Write the stored document to the recipe's rows, in one transaction (None: no such recipe).
+    `again`: even when nothing new was stored since the last write-back (an ingredient a line names
+    was just created).
 
     Runs under the recipe row's lock, which every change of the rows takes too, and reads the
     document from storage inside it: what it writes is never older than the rows it replaces."""
@@ -432,7 +434,7 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
             return None
         stored = document_stored(recipe_id=recipe_id)
         assert stored is not None
-        if stored.last_seq <= document.written_seq:
+        if stored.last_seq <= document.written_seq and not again:
             return WriteBack(seq=document.written_seq, written=False, report=document.report)
         content = schema.read(stored.doc())
         plan = plan_write_back(recipe, content)
@@ -477,7 +479,7 @@ def document_write_back(*, recipe_id: int) -> WriteBack | None:
         if list(recipe.unparsed_ingredients) != list(unread.values()):
             Recipe.objects.filter(pk=recipe_id).update(unparsed_ingredients=list(unread.values()))
         report = plan.report(stored.last_seq)
-        RecipeDocument.objects.filter(pk=document.pk, written_seq__lt=stored.last_seq).update(
+        RecipeDocument.objects.filter(pk=document.pk, written_seq__lte=stored.last_seq).update(
             written_seq=stored.last_seq, report=report, written_content=rows_content(recipe)
         )
         if changed or _findings(report) != _findings(document.report):
@@ -604,6 +606,15 @@ def _version_save(
             version.authors.set(User.objects.filter(pk__in=authors))
             RecipeDocument.objects.filter(pk=document.pk).update(authors_pending=[])
     return version, created
+
+
+def version_save_completed(*, recipe_id: int, by: User | None) -> RecipeVersion | None:
+    """Keep the recipe as it was completed (reason COMPLETED; its document built first if nobody opened it).
+    Called by the services once per completion, inside it, after the document took the status; a version
+    of that seq already kept is not kept again."""
+    if document_get_or_build(recipe_id=recipe_id) is None:
+        return None
+    return version_save(recipe_id=recipe_id, reason=RecipeVersion.Reason.COMPLETED, by=by)
 
 
 def version_save_by_hand(*, recipe_id: int, by: User) -> tuple[RecipeVersion, bool] | None:

@@ -326,6 +326,67 @@ class TestVersionRestore:
         assert store.version_save_by_hand(recipe_id=10**9, by=owner) is None
 
 
+@pytest.mark.django_db
+class TestCompletionVersion:
+    """Marking a recipe completed keeps it, as completed, among its versions: once per completion."""
+
+    def completed_versions(self, recipe) -> list[RecipeVersion]:
+        return list(RecipeVersion.objects.filter(recipe=recipe, reason=RecipeVersion.Reason.COMPLETED))
+
+    def test_the_button_keeps_a_completed_version_once(self):
+        from kitchen.services import recipe_complete
+
+        # Given a draft being co-edited, with a version from before
+        recipe = a_recipe()
+        store.version_save(recipe_id=recipe.pk)
+        chef = recipe.owner.user
+        # When its owner marks it completed, then presses again, and an editor's write-back follows
+        recipe_complete(recipe=recipe, by=chef)
+        recipe_complete(recipe=Recipe.objects.get(pk=recipe.pk), by=chef)
+        store.document_write_back(recipe_id=recipe.pk)
+        # Then one version keeps it as completed, by whom, and it is the document as it is now
+        (version,) = self.completed_versions(recipe)
+        assert (version.by, version.content["meta"]["status"]) == (chef, "completed")
+        assert version.content == content_of(recipe.pk)
+        assert version.seq == RecipeDocument.objects.get(recipe=recipe).last_seq
+
+    def test_completing_in_the_editor_keeps_one_at_its_write_back(self):
+        # Given a chef who sets the status to completed in the shared document
+        recipe = a_recipe()
+        chef = ChefFactory().user
+
+        def complete(doc):
+            doc.get("meta", type=Map)["status"] = "completed"
+
+        edit(recipe.pk, complete, user_id=chef.pk)
+        # When it is written back, twice
+        store.document_write_back(recipe_id=recipe.pk)
+        store.document_write_back(recipe_id=recipe.pk)
+        # Then the recipe is completed and one version says so, by that chef
+        assert Recipe.objects.get(pk=recipe.pk).status == "completed"
+        (version,) = self.completed_versions(recipe)
+        assert (version.by, version.content["meta"]["status"]) == (chef, "completed")
+
+    def test_a_recipe_nobody_opened_gets_its_document_and_the_version(self):
+        from kitchen.services import recipe_complete
+
+        recipe = RecipeFactory(name="Never opened", status=Recipe.Status.DRAFT)
+        recipe_complete(recipe=recipe, by=None)
+        (version,) = self.completed_versions(recipe)
+        assert (version.content["name"], version.content["meta"]["status"]) == ("Never opened", "completed")
+
+    def test_each_completion_has_its_own_and_other_changes_none(self):
+        from kitchen.services import recipe_complete, recipe_update
+
+        recipe = a_recipe()
+        recipe_complete(recipe=recipe, by=None)
+        recipe_update(recipe=recipe, fields={"name": "Leek soup again"})  # completed already: no new completion
+        assert len(self.completed_versions(recipe)) == 1
+        recipe_update(recipe=recipe, fields={"status": Recipe.Status.DRAFT})
+        recipe_complete(recipe=recipe, by=None)  # a second completion
+        assert [v.content["name"] for v in self.completed_versions(recipe)] == ["Leek soup again", "Leek soup"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_alongside_editors_a_form_save_and_a_version_save_neither_deadlocks_nor_loses_an_update():
     if connection.vendor != "postgresql":
@@ -498,6 +559,46 @@ class TestHistoryPage:
         assert RecipeVersion.objects.filter(recipe=recipe, reason="restore", restored_from=old).count() == 1
         again = client_for(recipe.owner.user).post(restore_url(old), follow=True).content.decode()
         assert "Nothing to restore: the recipe is as it was on" in again
+
+
+def edit_url(recipe) -> str:
+    return reverse("kitchen:recipe-edit", args=[recipe.pk])
+
+
+@pytest.mark.django_db
+class TestEditorHistoryPanel:
+    """The editor lists the newest versions and restores one without leaving the editor."""
+
+    def test_lists_the_newest_versions_each_with_a_restore_form_that_comes_back_to_the_editor(self):
+        recipe = a_recipe()
+        versions = []
+        for i in range(7):
+            edit(recipe.pk, rename(f"Soup {i}"))
+            versions.append(store.version_save(recipe_id=recipe.pk))
+        body = client_for(recipe.owner.user).get(edit_url(recipe)).content.decode()
+        listed = [v for v in versions if f'data-version-id="{v.pk}"' in body]
+        assert listed == versions[-5:]
+        assert body.count('name="next" value="edit"><button type="submit" class="secondary outline"') == 5
+        assert body.index(f'data-version-id="{versions[-1].pk}"') < body.index(f'data-version-id="{versions[-2].pk}"')
+
+    def test_restoring_with_next_edit_comes_back_to_the_editor_and_says_what_happened(self):
+        recipe = a_recipe()
+        old = store.version_save(recipe_id=recipe.pk)
+        edit(recipe.pk, rename("Other"))
+        client = client_for(recipe.owner.user)
+        response = client.post(restore_url(old), {"next": "edit"})
+        assert response["Location"] == f"{edit_url(recipe)}#editor-history"
+        page = client.get(edit_url(recipe)).content.decode()
+        assert "Restored the version of" in page
+        assert Recipe.objects.get(pk=recipe.pk).name == "Leek soup"
+
+    def test_a_reader_sees_the_versions_without_restore_buttons(self):
+        recipe = a_recipe()
+        Recipe.objects.filter(pk=recipe.pk).update(status=Recipe.Status.COMPLETED)
+        version = store.version_save(recipe_id=recipe.pk)
+        body = client_for(ChefFactory().user).get(edit_url(recipe)).content.decode()
+        assert f'data-version-id="{version.pk}"' in body
+        assert "Restore the version of" not in body
 
 
 @pytest.mark.django_db
