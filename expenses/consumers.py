@@ -19,6 +19,7 @@ from expenses import inputs, services
 from expenses.selectors import expense_as_event, expenses_topic, month_state
 
 WRITE_RATE, WRITE_BURST = 5.0, 20.0
+READ_RATE, READ_BURST = 2.0, 10.0  # a month read is a handful of aggregate queries
 EXPENSE_FIELDS = frozenset({"amount", "date", "description", "category", "currency"})
 FRAME_FIELDS = frozenset({"type", "client_id", "id"})
 
@@ -47,6 +48,7 @@ class ExpenseConsumer(SignedInTopicsConsumer):
     async def joined(self, user: Any) -> None:
         self.user = user
         self._writes = Bucket(WRITE_RATE, WRITE_BURST)
+        self._reads = Bucket(READ_RATE, READ_BURST)
         await self.send_json({"type": "welcome"})
 
     async def send_error(self, error: MessageError, *, client_id: str | None = None) -> None:
@@ -75,6 +77,8 @@ class ExpenseConsumer(SignedInTopicsConsumer):
         await self.send_json({"type": "ack", "client_id": client_id, **event})
 
     async def _month(self, payload: dict[str, Any]) -> None:
+        if not self._reads.take():
+            raise MessageError("rate_limited", "too many months asked for at once: wait a moment")
         try:
             month = inputs.month_parse(payload.get("month"))
         except ValidationError as error:

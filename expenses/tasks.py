@@ -67,12 +67,15 @@ def check_monthly_limits() -> dict:
     """Beat's check of this month's limits for every user: missing alerts inserted, told live, and
     their e-mails enqueued in batches. Safe to run twice: an alert exists once."""
     outcome = monthly_limits_check()
-    publish_many([
-        (expenses_topic(alert.owner_id), encode({"type": "alert", "alert": alert_as_event(alert)}))
-        for alert in outcome.to_tell
-    ])  # fmt: skip
     for start in range(0, len(outcome.to_mail), MAIL_BATCH):
         send_limit_alerts.delay(outcome.to_mail[start : start + MAIL_BATCH])
+    try:
+        publish_many([
+            (expenses_topic(alert.owner_id), encode({"type": "alert", "alert": alert_as_event(alert)}))
+            for alert in outcome.to_tell
+        ])  # fmt: skip
+    except REDIS_DOWN:  # the alerts are stored (pages show them when they read the month) and e-mailed
+        logger.warning("monthly limits: %d alerts could not be told live (Redis is unreachable)", len(outcome.to_tell))
     result = outcome.as_result()
     logger.info("monthly limits: %s", result)
     return result

@@ -205,4 +205,7 @@ def load_demo() -> list[tuple[str, str]]:
             ],
             steps=spec["steps"],
         )
+    from expenses.demo import load_demo_expenses  # the head chef's kitchen spending
+
+    load_demo_expenses(user_id=chefs[DEMO_CHEFS[0][0]].user_id)
     return logins

@@ -72,3 +72,15 @@ def test_the_history_is_the_same_every_time():
     again = demo_price_quotes(name="Butter", unit="kg", price=Decimal("9.80"), until=until)
     assert first == again
     assert first[-1].observed_at == until
+
+
+def test_the_head_chef_has_two_months_of_expenses_in_three_categories(seed):
+    from expenses.models import Expense, ExpenseCategory, ExpenseSettings
+
+    seed()
+    head = ExpenseSettings.objects.get(user__username="head")
+    assert head.monthly_limit == Decimal("3000")
+    assert ExpenseCategory.objects.filter(owner=head.user).count() == 3
+    expenses = Expense.objects.filter(owner=head.user)
+    assert expenses.count() > 20
+    assert not expenses.filter(mailed_at__isnull=True).exists()  # no e-mail flood for demo rows
