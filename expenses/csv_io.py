@@ -18,7 +18,8 @@ import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO
+from decimal import Decimal
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,7 +50,7 @@ class _Line:
         return value
 
 
-def _export_row(expense_date: date, amount: Any, category: str | None, description: str) -> list[str]:
+def _export_row(expense_date: date, amount: Decimal, category: str | None, description: str) -> list[str]:
     cells = [expense_date.isoformat(), format(amount, "f"), settings.PRICE_CURRENCY, category or "", description]
     return [csv_cell_out(cell) for cell in cells]
 
