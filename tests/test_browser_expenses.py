@@ -111,3 +111,51 @@ def test_the_page_fits_a_phone(browser, live_server_url):
         assert overflow <= 0
     finally:
         context.close()
+
+
+def test_a_tab_that_was_offline_reads_the_month_again_when_it_reconnects(browser, live_server_url):
+    chef = ChefFactory()
+    context = browser.new_context()
+    network = {"up": True, "sockets": []}
+
+    def socket_route(ws) -> None:
+        # The page's socket goes through this proxy: while the network is "down", it is cut.
+        if not network["up"]:
+            ws.close(code=1001)
+            return
+        ws.connect_to_server()
+        network["sockets"].append(ws)
+
+    try:
+        page = context.new_page()
+        page.route_web_socket("**/ws/expenses/", socket_route)
+        log_in(page, live_server_url, chef.user.username)
+        page.wait_for_url(f"{live_server_url}/recipes/")
+        page.goto(f"{live_server_url}/expenses/")
+        page.wait_for_selector("#connection-state[data-state=open]")
+        page.evaluate("window.__marker = 'same page'")
+
+        # While the tab's connection is down, an expense is added elsewhere: its event cannot reach the tab
+        network["up"] = False
+        for ws in network["sockets"]:
+            ws.close(code=1001)
+        page.wait_for_selector("#connection-state[data-state=closed]")
+        add_elsewhere(chef.user, "42.00", "Added while you were away")
+        assert page.locator("#expense-rows tr").count() == 0
+        network["up"] = True
+
+        # Then, once back, the tab reads its month again and shows it, without a reload
+        page.locator("#expense-rows tr", has_text="Added while you were away").wait_for(timeout=20_000)
+        page.locator("#month-total [data-field=total]", has_text="42.00").wait_for()
+        assert page.evaluate("window.__marker") == "same page"
+    finally:
+        context.close()
+
+
+def add_elsewhere(user, amount: str, description: str) -> None:
+    from django.utils import timezone
+
+    from expenses.inputs import expense_input
+
+    data = expense_input(amount=amount, date=timezone.localdate(), description=description)
+    services.expense_add(user=user, data=data)
