@@ -24,6 +24,7 @@ from expenses.inputs import ExpenseInput, month_of
 from expenses.limits import Evaluation, limits_evaluate
 from expenses.models import Expense, ExpenseCategory, ExpenseSettings
 from expenses.selectors import alert_as_event, expense_as_event, expenses_topic, month_summary, month_totals
+from expenses.tasks import send_expense_email_notification, send_limit_alert
 
 CATEGORIES_MAX = 100
 
@@ -50,8 +51,9 @@ def _publish(user_id: int, event: dict[str, Any]) -> None:
     publish_raw_on_commit(expenses_topic(user_id), encode(event))
 
 
-def _tell_months(*, user_id: int, months: Iterable[date], notifications: bool) -> dict[str, Any]:
-    """Re-check each month's limits and return its summary for the event (inside the transaction)."""
+def _tell(*, user_id: int, event: dict[str, Any], months: Iterable[date], notifications: bool) -> None:
+    """Re-check each month's limits (inside the transaction), then, after commit, tell the user's tabs:
+    the event with each month's summary first, then the alerts it raised or cleared."""
     summaries: dict[str, Any] = {}
     evaluation = Evaluation()
     for month in sorted(set(months)):
@@ -61,13 +63,7 @@ def _tell_months(*, user_id: int, months: Iterable[date], notifications: bool) -
         evaluation.cleared += found.cleared
         summary = month_summary(totals)
         summaries[summary["month"]] = summary
-    _tell_alerts(user_id=user_id, evaluation=evaluation)
-    return summaries
-
-
-def _tell_alerts(*, user_id: int, evaluation: Evaluation) -> None:
-    from expenses.tasks import send_limit_alert
-
+    _publish(user_id, {**event, "months": summaries})
     for alert in evaluation.cleared:
         _publish(user_id, {"type": "alert.cleared", "alert": {"id": alert.pk, "month": f"{alert.month:%Y-%m}"}})
     for alert in evaluation.created:
@@ -102,11 +98,9 @@ def expense_add(*, user: AbstractBaseUser, data: ExpenseInput) -> Expense:
     category = _category(user_id=user.pk, category_id=data.category_id)
     expense = Expense.objects.create(owner_id=user.pk, category=category, amount=data.amount, date=data.date,
                                      description=data.description)  # fmt: skip
-    months = _tell_months(user_id=user.pk, months=[month_of(expense.date)], notifications=settings_row.notifications)
-    _publish(user.pk, {"type": "expense.created", "expense": expense_as_event(expense), "months": months})
+    _tell(user_id=user.pk, event={"type": "expense.created", "expense": expense_as_event(expense)},
+          months=[month_of(expense.date)], notifications=settings_row.notifications)  # fmt: skip
     if settings_row.notifications:
-        from expenses.tasks import send_expense_email_notification
-
         transaction.on_commit(partial(send_expense_email_notification.delay, expense.pk), robust=True)
     else:
         Expense.objects.filter(pk=expense.pk).update(mailed_at=expense.created_at)
@@ -136,9 +130,8 @@ def expense_update(*, user: AbstractBaseUser, expense_id: object, changes: dict[
     expense.category = _category(user_id=user.pk, category_id=data.category_id)
     expense.amount, expense.date, expense.description = data.amount, data.date, data.description
     expense.save(update_fields=["category", "amount", "date", "description", "updated_at"])
-    months = _tell_months(user_id=user.pk, months=[old_month, month_of(expense.date)],
-                          notifications=settings_row.notifications)  # fmt: skip
-    _publish(user.pk, {"type": "expense.updated", "expense": expense_as_event(expense), "months": months})
+    _tell(user_id=user.pk, event={"type": "expense.updated", "expense": expense_as_event(expense)},
+          months=[old_month, month_of(expense.date)], notifications=settings_row.notifications)  # fmt: skip
     return expense
 
 
@@ -149,8 +142,8 @@ def expense_delete(*, user: AbstractBaseUser, expense_id: object) -> int:
     deleted_id = expense.pk
     gone = {"id": deleted_id, "month": f"{expense.date:%Y-%m}"}
     expense.delete()
-    months = _tell_months(user_id=user.pk, months=[month_of(expense.date)], notifications=settings_row.notifications)
-    _publish(user.pk, {"type": "expense.deleted", "expense": gone, "months": months})
+    _tell(user_id=user.pk, event={"type": "expense.deleted", "expense": gone}, months=[month_of(expense.date)],
+          notifications=settings_row.notifications)  # fmt: skip
     return deleted_id
 
 
@@ -169,7 +162,10 @@ def expenses_import_batch(*, user_id: int, batch: list[ImportedExpense]) -> int:
     settings_row = expense_settings_lock(user_id=user_id)
     done = set(Expense.objects.filter(import_key__in=[item.key for item in batch]).values_list("import_key", flat=True))
     fresh = [item for item in batch if item.key not in done]
-    names = {item.category_name.casefold(): item.category_name for item in fresh if item.category_name}
+    names: dict[str, str] = {}  # the first spelling in the batch names a new category
+    for item in fresh:
+        if item.category_name:
+            names.setdefault(item.category_name.casefold(), item.category_name)
     categories = {c.name.casefold(): c for c in ExpenseCategory.objects.filter(owner_id=user_id)}
     for folded, name in names.items():
         if folded not in categories:
@@ -188,9 +184,9 @@ def expenses_import_batch(*, user_id: int, batch: list[ImportedExpense]) -> int:
         for item in fresh
     )
     if fresh:
-        months = _tell_months(user_id=user_id, months=[month_of(item.data.date) for item in fresh],
-                              notifications=settings_row.notifications)  # fmt: skip
-        _publish(user_id, {"type": "expenses.imported", "count": len(fresh), "months": months})
+        months = [month_of(item.data.date) for item in fresh]
+        _tell(user_id=user_id, event={"type": "expenses.imported", "count": len(fresh)}, months=months,
+              notifications=settings_row.notifications)  # fmt: skip
     return len(fresh)
 
 
@@ -277,5 +273,9 @@ def expense_settings_update(*, user_id: int, monthly_limit: object, notification
 
 def _limits_changed(*, user_id: int, notifications: bool) -> None:
     """A limit or category changed: the current month is checked again now, and tabs re-read."""
-    months = _tell_months(user_id=user_id, months=[month_of(timezone.localdate())], notifications=notifications)
-    _publish(user_id, {"type": "limits.changed", "months": months})
+    _tell(
+        user_id=user_id,
+        event={"type": "limits.changed"},
+        months=[month_of(timezone.localdate())],
+        notifications=notifications,
+    )

@@ -43,12 +43,17 @@ csv.field_size_limit(MAX_FIELD + 1)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(value: str) -> bool:
+    """A formula start, or apostrophes before one (so text that itself began "'=" comes back as it was)."""
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def csv_cell_out(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if _formula_like(value) else value
 
 
 def csv_cell_in(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+    return value[1:] if value.startswith("'") and _formula_like(value[1:]) else value
 
 
 def _text(stream: BinaryIO) -> io.TextIOWrapper:

@@ -43,3 +43,18 @@ def chef(db):
     from kitchen.tests.factories import ChefFactory
 
     return ChefFactory(user__username="importer")
+
+
+def export_csv(user) -> bytes:
+    """GET /imports/export.csv as a browser would, through Django's async handler (it streams there)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def fetch() -> bytes:
+        client = AsyncClient()
+        await client.aforce_login(user)
+        response = await client.get("/imports/export.csv")
+        assert response.is_async  # sent as it goes, not read whole first
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(fetch)()

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from imports.models import ImportFile
-from imports.tests.conftest import csv_bytes, csv_rows
+from imports.tests.conftest import csv_bytes, csv_rows, export_csv
 from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,26 @@ def test_the_api_streams_an_upload_bigger_than_a_request_body_may_be(chef, as_us
     response = as_user(chef.user).post("/api/imports", {"file": upload(big)})
     assert response.status_code == 202
     assert ImportFile.objects.get().size == len(big)
+
+
+@pytest.mark.parametrize("text", ["=1+1", "'=1+1", "''@x", "-3", "'plain", "'", "plain", "\tx"])
+def test_the_formula_guard_round_trips_every_cell(text):
+    from imports.formats import csv_cell_in, csv_cell_out
+
+    guarded = csv_cell_out(text)
+    assert not guarded.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert csv_cell_in(guarded) == text
+
+
+def test_the_recipe_export_streams_under_asgi_without_reading_it_all_first(chef):
+    """Under ASGI a sync iterator is read whole before the first byte (Django warns); ours is async."""
+    import warnings
+
+    from kitchen.tests.factories import RecipeFactory
+
+    for _ in range(3):
+        RecipeFactory(owner=chef)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "StreamingHttpResponse must consume synchronous iterators…"
+        body = export_csv(chef.user)
+    assert body.count(b"\n") >= 4
