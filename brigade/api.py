@@ -13,8 +13,9 @@ from kitchen.api import router as kitchen_router
 api = NinjaAPI(
     title="Brigade API",
     version="1",
-    description="Recipes, chefs, ingredients, prices, your background jobs and your expenses. Authenticate with the browser session "
-    "(send the CSRF token on writes) or a personal token: `Authorization: Bearer brg_…`.",
+    description="Recipes, chefs, ingredients, prices, your background jobs and your expenses. "
+    "Authenticate with the browser session (send the CSRF token on writes) or a personal token: "
+    "`Authorization: Bearer brg_…`.",
     auth=[SessionAuth(), TokenAuth()],
     urls_namespace="api",
     parser=ThreadDecodedParser(),
