@@ -17,7 +17,9 @@ from tests.helpers import Server, stack_env, wait_for
 
 defaults = importlib.import_module("core.migrations.0001_default_beat_schedules")
 
-DEFAULT_NAMES = {"heartbeat", "refresh-prices", "resume-stale-jobs", "daily-reports", "write-back-documents"}
+DEFAULT_NAMES = {
+    "heartbeat", "refresh-prices", "resume-stale-jobs", "daily-reports", "write-back-documents", "check-monthly-limits",
+}  # fmt: skip
 
 
 def entry(name: str) -> ModelEntry:
