@@ -130,13 +130,15 @@ def monthly_limits_check(*, today: date | None = None) -> CheckOutcome:
         .filter(total__gte=F("limit") * WARNING_SHARE)
         .order_by()
     )
+    # The alerts first, then the totals: an alert a save deleted (its total fell) before this read is
+    # also gone from the totals read after it, so the check never puts back a level no longer reached.
+    existing = set(LimitAlert.objects.filter(month=month).values_list("owner_id", "category_id", "level"))
     wanted: dict[tuple[int, int | None, str], tuple[Decimal, Decimal, bool]] = {}
     for row in [*overall, *by_category]:
         for level in levels_reached(row["total"], row["limit"]):
             notify = row["notifications"] is not False  # a user without settings row: the default, on
             wanted[(row["owner_id"], row.get("category_id"), level)] = (row["total"], row["limit"], notify)
     outcome = CheckOutcome(month=month, over=len({key[:2] for key in wanted}))
-    existing = set(LimitAlert.objects.filter(month=month).values_list("owner_id", "category_id", "level"))
     missing = [
         LimitAlert(
             owner_id=owner_id,
