@@ -134,15 +134,22 @@ def expenses_of_month(*, user_id: int, month: date, limit: int = LIST_MAX) -> tu
 def month_state(*, user_id: int, month: date) -> dict[str, Any]:
     """Everything the page shows for a month (its first render, and a re-read after a reconnect)."""
     rows, count = expenses_of_month(user_id=user_id, month=month)
-    alerts = [
-        alert_as_event(a) for a in LimitAlert.objects.filter(owner_id=user_id, month=month).select_related("category")
-    ]
     return {
         **month_summary(month_totals(user_id=user_id, month=month)),
         "expenses": rows,
         "count": count,
-        "alerts": alerts,
+        "alerts": month_alerts(user_id=user_id, month=month),
     }
+
+
+def month_alerts(*, user_id: int, month: date) -> list[dict[str, Any]]:
+    """The month's alerts, the highest level reached per limit (a warning under an "exceeded" is old news)."""
+    highest: dict[int | None, LimitAlert] = {}
+    for alert in LimitAlert.objects.filter(owner_id=user_id, month=month).select_related("category"):
+        kept = highest.get(alert.category_id)
+        if kept is None or alert.level == LimitAlert.Level.EXCEEDED:
+            highest[alert.category_id] = alert
+    return [alert_as_event(alert) for alert in highest.values()]
 
 
 def alert_message(alert: LimitAlert) -> str:

@@ -234,3 +234,14 @@ def test_an_expense_input_from_another_currency_is_refused(user, settings):
     with pytest.raises(ValidationError) as refused:
         expense_input(amount="5", date="2026-12-01", currency="USD")
     assert "currency" in refused.value.message_dict
+
+
+def test_the_month_shows_the_highest_level_reached_per_limit(user, today):
+    limit(user, "100")
+    add(user, "150")
+    produce = services.category_create(user_id=user.pk, name="Produce", monthly_limit="10")
+    add(user, "9", category=produce)
+    alerts = month_state(user_id=user.pk, month=today.replace(day=1))["alerts"]
+    assert sorted((a["category"]["name"] if a["category"] else "", a["level"]) for a in alerts) == [
+        ("", "exceeded"), ("Produce", "warning")
+    ]  # fmt: skip

@@ -141,13 +141,20 @@ function renderSummary(summary) {
 
 // -- alerts ---------------------------------------------------------------------------------------
 
+// One alert per limit and month is shown: its highest level ("exceeded" replaces the warning).
+const alertKey = (alert) => `${alert.month}/${alert.category ? alert.category.id : "all"}`;
+
 function showAlert(alert) {
+  for (const other of alerts.querySelectorAll(`[data-alert-key="${CSS.escape(alertKey(alert))}"]`)) {
+    if (other.dataset.alertId !== String(alert.id)) other.remove();
+  }
   let item = alerts.querySelector(`[data-alert-id="${CSS.escape(String(alert.id))}"]`);
   if (!item) {
     item = clone("alert-template");
     item.dataset.alertId = alert.id;
     alerts.prepend(item);
   }
+  item.dataset.alertKey = alertKey(alert);
   item.className = `alert alert-${alert.level}`;
   item.textContent = alert.message;
 }
@@ -155,6 +162,8 @@ function showAlert(alert) {
 function clearAlert(alert) {
   const item = alerts.querySelector(`[data-alert-id="${CSS.escape(String(alert.id))}"]`);
   if (item) item.remove();
+  // A lower level may still hold (back under 100% but over 80%): the month's own list says which.
+  if (alert.month === month) readMonth(socket);
 }
 
 // -- the add form and inline editing ------------------------------------------------------------------
