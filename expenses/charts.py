@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 WIDTH, HEIGHT, PAD = 640, 160, 8
+LABELS = 18  # a band under the bars for the day numbers
 
 
 def daily_chart(*, month: date, daily: dict[date, Decimal], end: date) -> dict[str, Any]:
@@ -31,4 +32,8 @@ def daily_chart(*, month: date, daily: dict[date, Decimal], end: date) -> dict[s
             "height": height,
             "amount": format(amount.quantize(Decimal("0.01")), "f"),
         })  # fmt: skip
-    return {"width": WIDTH, "height": HEIGHT, "bars": bars, "high": format(high.quantize(Decimal("0.01")), "f")}
+    # Day labels under the bars (1, 8, 15, 22, 29): the SVG's own text, numbers only.
+    ticks = [{"day": number, "x": round(PAD + (number - 0.5) * slot, 2), "y": HEIGHT + LABELS - 4}
+             for number in range(1, days + 1, 7)]  # fmt: skip
+    return {"width": WIDTH, "height": HEIGHT + LABELS, "bars": bars, "ticks": ticks, "baseline": HEIGHT - PAD,
+            "high": format(high.quantize(Decimal("0.01")), "f")}  # fmt: skip

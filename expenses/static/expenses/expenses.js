@@ -108,18 +108,25 @@ function fillGauge(root, gauge) {
   bar.value = gauge.limit ? Math.min(Number(gauge.total), Number(gauge.limit)) : 0;
 }
 
+function svg(name, attributes, text) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// The chart as the server drew it: its geometry comes with each event.
 function renderChart(chart) {
-  const svg = document.getElementById("spend-chart");
-  svg.setAttribute("viewBox", `0 0 ${chart.width} ${chart.height}`);
-  svg.replaceChildren(
+  const figure = document.getElementById("spend-chart");
+  figure.setAttribute("viewBox", `0 0 ${chart.width} ${chart.height}`);
+  figure.replaceChildren(
+    svg("line", { class: "baseline", x1: 0, x2: chart.width, y1: chart.baseline, y2: chart.baseline }),
     ...chart.bars.map((bar) => {
-      const rect = document.createElementNS(SVG, "rect");
-      for (const name of ["x", "y", "width", "height"]) rect.setAttribute(name, String(bar[name]));
-      const title = document.createElementNS(SVG, "title");
-      title.textContent = `Day ${bar.day}: ${bar.amount}`;
-      rect.append(title);
+      const rect = svg("rect", { x: bar.x, y: bar.y, width: bar.width, height: bar.height });
+      rect.append(svg("title", {}, `Day ${bar.day}: ${bar.amount}`));
       return rect;
     }),
+    ...chart.ticks.map((tick) => svg("text", { x: tick.x, y: tick.y }, String(tick.day))),
   );
   setText(document.querySelector(".spend-chart"), "high", chart.high);
 }
